@@ -1,0 +1,55 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import text
+
+from litdesk import __version__
+from litdesk.domain.wire import HealthOut
+from litdesk.server import changefeed
+from litdesk.server.config import Settings
+from litdesk.server.context import ServerState, State
+from litdesk.server.db import Database
+from litdesk.server.errors import install_handlers
+from litdesk.server.limits import BodySizeLimit
+from litdesk.server.payments import BuiltInProvider, PaymentProvider
+from litdesk.server.routes import auth, changes, messages, orders, shipping
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, db: Database | None = None,
+               payments: PaymentProvider | None = None) -> FastAPI:
+    """Build the server. The database must already be migrated (see ``schema.upgrade``)."""
+    database = db or Database(settings.db_url)
+    changefeed.install(database.write)
+    changefeed.install(database.read)
+    app = FastAPI(
+        title="LitDesk",
+        version=__version__,
+        description="Orders between influencers and advertisers, brands' shipping queues, "
+                    "messages, and a change feed for clients that sync.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.litdesk = ServerState(settings=settings, db=database,
+                                    payments=payments or BuiltInProvider())
+    install_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_attachment_bytes)
+
+    api = APIRouter(prefix="/api/v1")
+
+    @api.get("/health", response_model=HealthOut, tags=["meta"])
+    def health(state: State) -> HealthOut:
+        with state.db.read() as session:
+            session.execute(text("SELECT 1"))
+        return HealthOut(version=__version__, database=state.db.engine.dialect.name)
+
+    for module in (auth, orders, messages, shipping, changes):
+        api.include_router(module.router)
+    app.include_router(api)
+    return app

@@ -1,0 +1,82 @@
+"""Sign-in, sign-out and "who am I"."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import APIRouter
+from fastapi.responses import Response
+from sqlalchemy import delete, func, select
+
+from litdesk.domain.wire import ErrorOut, LoginIn, LoginOut, UserOut
+from litdesk.server.context import Read, State, Write, hash_token
+from litdesk.server.errors import ApiError
+from litdesk.server.models import LoginFailure, Token, User, utcnow
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+# Argon2id with argon2-cffi's defaults (RFC 9106's second recommended profile).
+hasher = PasswordHasher()
+# Verifying against this when the account does not exist keeps both paths equally slow.
+_DUMMY_HASH = hasher.hash("no such account")
+
+
+def hash_password(password: str) -> str:
+    return hasher.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    try:
+        return hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@router.post("/login", response_model=LoginOut,
+             responses={401: {"model": ErrorOut}, 429: {"model": ErrorOut}})
+def login(body: LoginIn, state: State) -> LoginOut:
+    """Exchange an email and password for a bearer token.
+
+    After five failed attempts within a minute for one account, further attempts answer 429
+    until the minute has passed, whatever the password.
+    """
+    email = body.email.strip().lower()
+    limit = state.settings.login_failures_per_minute
+    with state.db.write() as session:
+        since = utcnow() - timedelta(minutes=1)
+        recent = session.execute(
+            select(func.count()).select_from(LoginFailure)
+            .where(LoginFailure.email == email, LoginFailure.at > since)
+        ).scalar_one()
+        if recent >= limit:
+            raise ApiError(429, "too_many_requests",
+                           "Too many failed sign-ins for this account. Wait a minute and retry.",
+                           headers={"Retry-After": "60"})
+        user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+        ok = verify_password(user.password_hash if user else _DUMMY_HASH, body.password)
+        if user is None or not ok:
+            session.add(LoginFailure(email=email))
+            session.execute(delete(LoginFailure).where(LoginFailure.at < since))
+            session.commit()
+            raise ApiError(401, "bad_credentials", "Wrong email or password.")
+        if hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = hash_password(body.password)
+        token = secrets.token_urlsafe(32)
+        session.add(Token(user_id=user.id, token_hash=hash_token(token)))
+        session.commit()
+        return LoginOut(token=token, user=UserOut.model_validate(user))
+
+
+@router.post("/logout", status_code=204, responses={401: {"model": ErrorOut}})
+def logout(ctx: Write) -> Response:
+    """Revoke the token this request carries."""
+    ctx.session.execute(delete(Token).where(Token.token_hash == ctx.token_hash))
+    return ctx.done(None, 204)
+
+
+@router.get("/me", response_model=UserOut, responses={401: {"model": ErrorOut}})
+def me(ctx: Read) -> UserOut:
+    return UserOut.model_validate(ctx.user)

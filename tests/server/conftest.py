@@ -1,0 +1,153 @@
+"""A real server over real HTTP, on SQLite and on PostgreSQL.
+
+Every test in tests/server runs once per database. The PostgreSQL run uses
+``LITDESK_TEST_DATABASE_URL`` (set by .ci/run), creates a database of its own there and drops it
+afterwards; it is skipped, with the reason shown, only when no PostgreSQL answers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from litdesk.domain.orders import Role
+from litdesk.server.accounts import create_brand, create_user
+from litdesk.server.config import Settings
+from litdesk.server.db import Database, normalise_url
+from litdesk.server.runner import ServerThread, prepare
+
+PG_URL_ENV = "LITDESK_TEST_DATABASE_URL"
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PASSWORD = "correct horse battery staple"
+
+
+def _postgres_admin_url() -> str:
+    return normalise_url(os.environ.get(PG_URL_ENV, DEFAULT_PG_URL))
+
+
+def _postgres_unavailable(url: str) -> str | None:
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # any failure to connect means "no PostgreSQL here"
+        return f"no PostgreSQL at {make_url(url).render_as_string()}: {exc.__class__.__name__}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test session; dropped afterwards."""
+    admin_url = _postgres_admin_url()
+    reason = _postgres_unavailable(admin_url)
+    if reason is not None:
+        if os.environ.get(PG_URL_ENV):
+            pytest.fail(f"{PG_URL_ENV} is set but {reason}")
+        pytest.skip(reason)
+    name = f"litdesk_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+            ), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("sqlite") / "litdesk.sqlite3"
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_database")
+    return url
+
+
+@dataclass
+class Account:
+    id: int
+    email: str
+    role: Role
+    token: str
+    brand_id: int | None
+    client: httpx.Client
+
+
+@dataclass
+class LiveServer:
+    """The running server and ways to make accounts on it."""
+
+    url: str
+    db: Database
+    thread: ServerThread
+    _clients: list[httpx.Client] = field(default_factory=list)
+    _counter: itertools.count[int] = field(default_factory=itertools.count)
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        client = httpx.Client(base_url=self.url + "/api/v1", headers=headers, timeout=30)
+        self._clients.append(client)
+        return client
+
+    def new_brand(self, name: str = "Brand") -> int:
+        with self.db.write() as session:
+            brand = create_brand(session, f"{name} {next(self._counter)}")
+            session.commit()
+            return brand.id
+
+    def account(self, role: Role | str, *, brand_id: int | None = None,
+                name: str | None = None) -> Account:
+        """A new user with ``role``, signed in over HTTP."""
+        role = Role(role)
+        n = next(self._counter)
+        email = f"{role.value}-{n}-{uuid.uuid4().hex[:6]}@test.example"
+        if role is Role.BRAND_STAFF and brand_id is None:
+            brand_id = self.new_brand()
+        with self.db.write() as session:
+            user = create_user(session, email=email, name=name or f"{role.value.title()} {n}",
+                               role=role, password=PASSWORD, brand_id=brand_id,
+                               handle=f"@{role.value}{n}" if role is Role.CREATOR else None)
+            session.commit()
+            user_id = user.id
+        response = self.client().post("/auth/login", json={"email": email, "password": PASSWORD})
+        response.raise_for_status()
+        token = response.json()["token"]
+        return Account(user_id, email, role, token, brand_id, self.client(token))
+
+    def close(self) -> None:
+        for client in self._clients:
+            client.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(db_url: str) -> Iterator[LiveServer]:
+    settings = Settings(db_url=db_url, max_attachment_bytes=1024 * 1024)
+    app, db = prepare(settings)
+    thread = ServerThread(app).start()
+    server = LiveServer(thread.base_url, db, thread)
+    try:
+        yield server
+    finally:
+        server.close()
+        thread.stop()
+        db.dispose()
+
+
+@pytest.fixture
+def server(live_server: LiveServer) -> LiveServer:
+    return live_server
