@@ -52,7 +52,7 @@ def from_rule(error: OrderRuleError) -> ApiError:
     return ApiError(422, "rule_violation", error.reason)
 
 
-class Replayed(Exception):  # noqa: N818 - it is a control-flow signal, not an error
+class Replayed(Exception):
     """A repeated Idempotency-Key: answer with the stored response."""
 
     def __init__(self, status: int, body: bytes) -> None:

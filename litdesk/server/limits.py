@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 _ENVELOPE = 64 * 1024
 
 
-class BodyTooLarge(HTTPException):  # noqa: N818 - it is an HTTP answer
+class BodyTooLarge(HTTPException):
     """Raised while the body streams in; FastAPI lets HTTP exceptions from body reading pass."""
 
     def __init__(self, limit: int) -> None:

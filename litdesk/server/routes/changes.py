@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from typing import Annotated
@@ -52,8 +53,6 @@ async def changes(
         if page.changes or remaining <= 0:
             return page
         after = page.cursor  # others' changes may have moved the head past the caller's cursor
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(woken.wait(),
                                    min(remaining, state.settings.feed_recheck_seconds))
-        except TimeoutError:
-            pass

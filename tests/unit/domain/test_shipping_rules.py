@@ -54,9 +54,10 @@ for _issue in IssueState:
         )
 for _issue in (IS.NONE, IS.SOLVED):
     EXPECTED[SA.REPORT_ISSUE, RequestSnapshot(RS.SENT, _issue)] = RequestSnapshot(RS.SENT, IS.OPEN)
-EXPECTED[SA.RESHIP, RequestSnapshot(RS.SENT, IS.OPEN)] = RequestSnapshot(RS.READY_TO_SHIP, IS.SOLVED)
-EXPECTED[SA.CANCEL, RequestSnapshot(RS.SENT, IS.OPEN)] = RequestSnapshot(RS.CANCELLED, IS.SOLVED)
-EXPECTED[SA.MARK_SOLVED, RequestSnapshot(RS.SENT, IS.OPEN)] = RequestSnapshot(RS.SENT, IS.SOLVED)
+_OPEN = RequestSnapshot(RS.SENT, IS.OPEN)
+EXPECTED[SA.RESHIP, _OPEN] = RequestSnapshot(RS.READY_TO_SHIP, IS.SOLVED)
+EXPECTED[SA.CANCEL, _OPEN] = RequestSnapshot(RS.CANCELLED, IS.SOLVED)
+EXPECTED[SA.MARK_SOLVED, _OPEN] = RequestSnapshot(RS.SENT, IS.SOLVED)
 
 WHO = {
     SA.ACCEPT: STAFF, SA.REFUSE: STAFF, SA.SHIP: STAFF, SA.RESHIP: STAFF, SA.CANCEL: STAFF,
@@ -320,44 +321,59 @@ class ShippingQueue(RuleBasedStateMachine):
         self.stock = stock
         self.request = RequestSnapshot(initial_state(kind))
 
-    @rule(
-        action=st.sampled_from(ShippingAction),
-        role=st.sampled_from([STAFF, CREATOR, Role.INFLUENCER, Role.ADVERTISER]),
-        reason=st.sampled_from(["Parcel lost", "", "  ", None]),
-        right_role=st.booleans(),
-    )
-    def someone_tries(
-        self,
-        action: ShippingAction,
-        role: Role,
-        reason: str | None,
-        right_role: bool,
+    def _attempt(
+        self, action: ShippingAction, role: Role, inputs: dict[str, object]
     ) -> None:
-        if right_role:
-            role = WHO[action]
         before = self.request
-        inputs = {"reason": reason}
         after, refused = _outcome(
             lambda: apply_shipping(before, action, role, inputs, stock=self.stock)
         )
         expected = EXPECTED.get((action, before))
+        reason = inputs.get("reason")
+        no_reason = not (isinstance(reason, str) and reason.strip())
         if role is not WHO[action]:
             assert type(refused) is NotPermitted
+            assert action not in allowed_shipping_actions(before, role)
         elif expected is None:
             assert isinstance(refused, ShippingRuleError)
             assert not allowed(before, action)
-        elif action in SHIPPING_REQUIRED and not (reason and reason.strip()):
-            assert isinstance(refused, ShippingRuleError)
-        elif action in USES_STOCK and self.stock == 0:
-            assert isinstance(refused, ShippingRuleError)
         else:
-            assert refused is None, refused
             assert allowed(before, action)
-            assert after == expected
-            if action in USES_STOCK and self.stock is not None:
-                self.stock -= 1
-            event(f"{action} -> {after.state}/{after.issue}")
-            self.request = after
+            lacks_reason = action in SHIPPING_REQUIRED and no_reason
+            lacks_stock = action in USES_STOCK and self.stock == 0
+            if lacks_reason or lacks_stock:
+                assert isinstance(refused, ShippingRuleError)
+            else:
+                assert refused is None, refused
+                assert after == expected
+                if action in USES_STOCK and self.stock is not None:
+                    self.stock -= 1
+                event(f"{action} -> {after.state}/{after.issue}")
+                self.request = after
+        if refused is not None:
+            assert self.request == before
+
+    @rule(
+        action=st.sampled_from(ShippingAction),
+        role=st.sampled_from([STAFF, CREATOR, Role.INFLUENCER, Role.ADVERTISER]),
+        reason=st.sampled_from(["Parcel lost", "", "  ", None]),
+    )
+    def anyone_tries_anything(
+        self, action: ShippingAction, role: Role, reason: str | None
+    ) -> None:
+        self._attempt(action, role, {"reason": reason})
+
+    @rule(data=st.data(), end_it=st.integers(0, 5))
+    def someone_takes_an_offered_action(self, data: st.DataObject, end_it: int) -> None:
+        offered = [a for a in ShippingAction if allowed(self.request, a)]
+        # Refusing and cancelling end the walk; prefer the other actions to get further.
+        going_on = [a for a in offered if a not in (SA.REFUSE, SA.CANCEL)]
+        choices = going_on if going_on and end_it else offered
+        if not choices:
+            assert self.request.state in (RS.REFUSED, RS.CANCELLED)
+            return
+        action = data.draw(st.sampled_from(choices))
+        self._attempt(action, WHO[action], {"reason": "Parcel lost"})
 
     @rule(stock=st.integers(1, 2))
     def restock(self, stock: int) -> None:
