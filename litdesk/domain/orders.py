@@ -11,6 +11,8 @@ Decisions where Lit's documentation (shared/seeds/000, 002, 003) leaves a gap
   (``held_from``, ``update_from``) so that Hold → Update Requested → Hold → Processing works.
 * **Who resumes.** Only the influencer resumes a hold, whoever put it on hold: the influencer does
   the work, the advertiser asks for it to continue through messages or *request update*.
+* **Refunds and disputes** can be asked for at any point after payment, including while an
+  update is awaited (DESIGN.md's table omitted Update Requested from *request refund* only).
 * **Resting states.** Cancelled, Refunded and Mediation Complete are final. Refund Declined only
   leaves through mediation; Dispute Closed through a refund request or mediation; Completed
   through a refund request or a dispute.
@@ -197,7 +199,8 @@ TRANSITIONS: tuple[Transition, ...] = (
        (S.PENDING, S.FEEDBACK_REQUIRED, S.FEEDBACK_PROVIDED, S.PAYMENT_REQUIRED, S.UNCOLLECTABLE),
        (S.CANCELLED,), (I.REASON,), destructive=True),
     _t(A.REQUEST_REFUND, R.ADVERTISER,
-       (S.PAYMENT_RECEIVED, S.PROCESSING, S.HOLD, S.COMPLETED, S.DISPUTE_CLOSED),
+       (S.PAYMENT_RECEIVED, S.PROCESSING, S.HOLD, S.UPDATE_REQUESTED, S.COMPLETED,
+        S.DISPUTE_CLOSED),
        (S.REFUND_REQUESTED,), (I.REASON,)),
     _t(A.GRANT_REFUND, R.INFLUENCER, (S.REFUND_REQUESTED,), (S.REFUNDED,), destructive=True),
     _t(A.DECLINE_REFUND, R.INFLUENCER, (S.REFUND_REQUESTED,), (S.REFUND_DECLINED,), (I.REASON,)),
@@ -281,10 +284,11 @@ def check(state: OrderState | None, action: Action, role: Role) -> Transition:
         if state is not None:
             raise IllegalTransition("This order has already been placed.")
         return transition
-    if state is None or state.status not in transition.sources:
-        current = state.status.label if state is not None else "no order"
+    if state is None:
+        raise IllegalTransition(f"Cannot {action_label(action).lower()}: there is no order yet.")
+    if state.status not in transition.sources:
         raise IllegalTransition(
-            f"Cannot {action_label(action).lower()} while the order is {current}."
+            f"Cannot {action_label(action).lower()} while the order is {state.status.label}."
         )
     return transition
 

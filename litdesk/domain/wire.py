@@ -78,6 +78,16 @@ class SpaceOut(Wire):
     recurring: bool
 
 
+class SpaceIn(Strict):
+    """A space an influencer offers. ``recurring`` spaces are paid monthly, one order a month."""
+
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=20000)
+    price_cents: int = Field(ge=0, le=1_000_000_000)
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    recurring: bool = False
+
+
 class OrderOut(Wire):
     id: int
     number: str

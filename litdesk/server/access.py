@@ -19,7 +19,7 @@ from litdesk.server.errors import ApiError, not_found
 from litdesk.server.models import Campaign, Order, ShippingRequest, User
 
 
-def orders_visible_to(user: User) -> Select[tuple[Order]]:
+def orders_visible_to(user: User) -> Select[Order]:
     query = select(Order)
     match Role(user.role):
         case Role.INFLUENCER:
@@ -48,7 +48,7 @@ def order_audience(order: Order) -> Audience:
                     public_to_role=Role.MEDIATOR.value)
 
 
-def campaigns_visible_to(user: User) -> Select[tuple[Campaign]]:
+def campaigns_visible_to(user: User) -> Select[Campaign]:
     query = select(Campaign)
     match Role(user.role):
         case Role.BRAND_STAFF:
@@ -74,7 +74,7 @@ def campaign_audience(campaign: Campaign) -> Audience:
     return Audience(brand_id=campaign.brand_id, public_to_role=Role.CREATOR.value)
 
 
-def requests_visible_to(user: User) -> Select[tuple[ShippingRequest]]:
+def requests_visible_to(user: User) -> Select[ShippingRequest]:
     query = select(ShippingRequest)
     match Role(user.role):
         case Role.BRAND_STAFF:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, FastAPI
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from litdesk import __version__
 from litdesk.domain.wire import HealthOut
@@ -38,6 +38,9 @@ def create_app(settings: Settings, *, db: Database | None = None,
     )
     app.state.litdesk = ServerState(settings=settings, db=database,
                                     payments=payments or BuiltInProvider())
+    # Wake this process's long-polls on every commit, whichever endpoint made it.
+    event.listen(database.write, "after_commit",
+                 lambda _session: app.state.litdesk.notifier.notify())
     install_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_attachment_bytes)
 

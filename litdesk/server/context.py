@@ -125,7 +125,6 @@ class Mutation(Reader):
             self.record.status_code = status_code
             self.record.response_body = body
         self.session.commit()
-        self.state.notifier.notify()
         return Response(body, status_code=status_code,
                         media_type="application/json" if body else None)
 

@@ -22,8 +22,8 @@ def _page(state: ServerState, viewer: Viewer, after: int, limit: int) -> Changes
     with state.db.read() as session:
         rows, cursor, more = read_page(session, viewer, after, limit)
         return ChangesPage(
-            changes=[ChangeOut(pos=r.pos, entity=r.entity,  # type: ignore[arg-type]
-                               id=r.entity_id, op=r.op,  # type: ignore[arg-type]
+            changes=[ChangeOut(pos=r.pos, entity=r.entity,
+                               id=r.entity_id, op=r.op,
                                data=json.loads(r.data)) for r in rows],
             cursor=cursor, more=more,
         )

@@ -14,9 +14,9 @@ def event_out(event: OrderEvent) -> OrderEventOut:
     return OrderEventOut(
         id=event.id, order_id=event.order_id, actor_id=event.actor_id,
         actor_name=event.actor.name if event.actor else _system_name(event.actor_role),
-        actor_role=event.actor_role, kind=event.kind,  # type: ignore[arg-type]
-        action=event.action, from_status=event.from_status,  # type: ignore[arg-type]
-        to_status=event.to_status, note=event.note,  # type: ignore[arg-type]
+        actor_role=event.actor_role, kind=event.kind,
+        action=event.action, from_status=event.from_status,
+        to_status=event.to_status, note=event.note,
         created_at=event.created_at,
     )
 

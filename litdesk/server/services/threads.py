@@ -71,7 +71,7 @@ def thread_out(session: Session, thread: Thread, unread: int = 0) -> ThreadOut:
     else:
         title = f"{subject.campaign.name} · {subject.creator.name}"
         kind = "request"
-    return ThreadOut(id=thread.id, kind=kind, order_id=thread.order_id,  # type: ignore[arg-type]
+    return ThreadOut(id=thread.id, kind=kind, order_id=thread.order_id,
                      request_id=thread.request_id, title=title,
                      last_message_at=thread.last_message_at,
                      message_count=thread.message_count, unread=unread)

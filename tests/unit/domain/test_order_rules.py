@@ -149,7 +149,9 @@ def test_every_row_applies_from_each_source_for_each_role(
         if transition.returns:
             remembered = state.held_from if transition.action is A.RESUME else state.update_from
             assert after.status is remembered
+            assert reachable_targets(transition, state) == {remembered}
         else:
+            assert reachable_targets(transition, state) == transition.targets
             assert after.status is transition.single_target() or outcome is not None
 
 
