@@ -32,3 +32,48 @@ def seed_changes(db: Database, count: int) -> str:
 
 def _constant(data: dict[str, object]) -> changefeed.Producer:
     return lambda: (data, Audience(public_to_role=Role.MEDIATOR.value))
+
+
+def seed_orders(db: Database, influencers: int, orders_per_influencer: int
+                ) -> list[tuple[str, int]]:
+    """``influencers`` accounts, each with a space and that many orders from one advertiser; one
+    order each is moved to Processing. Returns (email, processing order id) per influencer."""
+    from litdesk.domain.orders import Action
+    from litdesk.domain.wire import PayIn, PlaceOrderIn, SpaceIn, TransitionIn
+    from litdesk.server.payments import BuiltInProvider
+    from litdesk.server.services import orders
+
+    changefeed.install(db.write)
+    provider = BuiltInProvider()
+    with db.write() as session:
+        advertiser = create_user(session, email="buyer@bench.test", name="Bench buyer",
+                                 role=Role.ADVERTISER, password=PASSWORD)
+        session.commit()
+        advertiser_id = advertiser.id
+    result: list[tuple[str, int]] = []
+    for n in range(influencers):
+        email = f"seller{n}@bench.test"
+        with db.write() as session:
+            seller = create_user(session, email=email, name=f"Seller {n}",
+                                 role=Role.INFLUENCER, password=PASSWORD)
+            buyer = session.get(type(seller), advertiser_id)
+            assert buyer is not None
+            space = orders.create_space(session, seller, SpaceIn(
+                title=f"Sponsored video #{n}", price_cents=50000 + n))
+            first = None
+            for k in range(orders_per_influencer):
+                placed = orders.place_order(session, buyer, PlaceOrderIn(
+                    space_id=space.id, brief=f"Benchmark order {k} for seller {n}"))
+                first = first or placed
+            assert first is not None
+            session.flush()
+            orders.transition(session, seller, first.id, TransitionIn(
+                action=Action.REQUEST_PAYMENT, version=first.version))
+            session.flush()
+            orders.pay(session, buyer, first.id, PayIn(version=first.version), provider)
+            session.flush()
+            orders.transition(session, seller, first.id, TransitionIn(
+                action=Action.START_PROCESSING, version=first.version))
+            session.commit()
+            result.append((email, first.id))
+    return result

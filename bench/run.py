@@ -30,9 +30,9 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.fixtures import seed_changes, seed_orders  # noqa: E402
-from litdesk.server.db import Database, normalise_url  # noqa: E402
-from litdesk.server.schema import upgrade  # noqa: E402
+from bench.fixtures import seed_changes, seed_orders
+from litdesk.server.db import Database, normalise_url
+from litdesk.server.schema import upgrade
 
 PG_ADMIN = normalise_url(os.environ.get("LITDESK_TEST_DATABASE_URL",
                                         "postgresql://postgres@127.0.0.1:5432/test"))
@@ -91,7 +91,7 @@ def server_process(url: str) -> Iterator[str]:
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def bench_feed(api: str, token: str, rounds: int = 30) -> dict[str, float]:

@@ -116,7 +116,8 @@ class Action(StrEnum):
 
 
 class Input(StrEnum):
-    """Inputs an action may require. ``PROOF`` is met by ``proof_url`` or ``proof_attachment_id``."""
+    """Inputs an action may require; ``PROOF`` is met by ``proof_url`` or ``proof_attachment_id``.
+    """
 
     SPACE = "space_id"
     BRIEF = "brief"

@@ -99,7 +99,9 @@ class RequestSnapshot:
 
 
 def initial_state(kind: CampaignKind) -> RequestState:
-    return RequestState.READY_TO_SHIP if kind is CampaignKind.GIFTED_REVIEW else RequestState.PENDING
+    if kind is CampaignKind.GIFTED_REVIEW:
+        return RequestState.READY_TO_SHIP
+    return RequestState.PENDING
 
 
 def allowed(snapshot: RequestSnapshot, action: ShippingAction) -> bool:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from litdesk.domain.orders import Action, OrderStatus, Role
 from litdesk.domain.shipping import (
@@ -21,10 +22,29 @@ class Wire(BaseModel):
     model_config = ConfigDict(from_attributes=True, extra="ignore")
 
 
+ID_MAX = 2**31 - 1  # ids are 32-bit integers in both databases
+
+
 class Strict(BaseModel):
-    """Request bodies: unknown fields are refused so typos are not silently ignored."""
+    """Request bodies: unknown fields are refused so typos are not silently ignored, and text
+    must be storable (PostgreSQL refuses NUL characters and a lone surrogate cannot be encoded),
+    so such text is invalid input (422) instead of a failure at the database."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _storable_text(self) -> Self:
+        for name, value in self:
+            for text in value if isinstance(value, list) else [value]:
+                if not isinstance(text, str):
+                    continue
+                if "\x00" in text:
+                    raise ValueError(f"{name} must not contain NUL characters")
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise ValueError(f"{name} is not valid Unicode text") from None
+        return self
 
 
 class ErrorOut(Wire):
@@ -51,7 +71,7 @@ class UserOut(Wire):
 
 class LoginOut(Wire):
     token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the scheme's name, not a secret
     user: UserOut
 
 
@@ -165,8 +185,20 @@ class OrderPage(Wire):
     limit: int
 
 
+class OrderSort(StrEnum):
+    """Orders for GET /orders; a leading '-' sorts newest or largest first. ``status`` follows
+    the lifecycle (Pending first), not the alphabet."""
+
+    CREATED = "created_at"
+    CREATED_DESC = "-created_at"
+    VALUE = "value"
+    VALUE_DESC = "-value"
+    STATUS = "status"
+    STATUS_DESC = "-status"
+
+
 class PlaceOrderIn(Strict):
-    space_id: int
+    space_id: int = Field(ge=1, le=ID_MAX)
     brief: str = Field(min_length=1, max_length=20000)
     portfolio_ref: str | None = Field(default=None, max_length=2000)
     first_message: str | None = Field(default=None, max_length=20000)
@@ -238,18 +270,27 @@ class ThreadOut(Wire):
     unread: int = 0
 
 
+class ThreadPage(Wire):
+    items: list[ThreadOut]
+    total: int
+    offset: int
+    limit: int
+
+
 class MessagePage(Wire):
-    items: list[MessageOut]
-    has_more: bool
+    items: list[MessageOut] = Field(description="Oldest first (the newest is last).")
+    has_more: bool = Field(description="Older messages exist: ask again with before=items[0].id.")
 
 
 class MessageIn(Strict):
     text: str = Field(default="", max_length=20000)
-    attachment_ids: list[str] = Field(default_factory=list, max_length=20)
+    attachment_ids: list[Annotated[str, Field(max_length=36)]] = Field(
+        default_factory=list, max_length=20,
+        description="Ids from POST /attachments, uploaded by the sender.")
 
 
 class ReadIn(Strict):
-    last_read_message_id: int = Field(ge=0)
+    last_read_message_id: int = Field(ge=0, le=2**62)
 
 
 # --- shipping ------------------------------------------------------------------------------------
@@ -267,19 +308,27 @@ class CampaignOut(Wire):
     created_at: datetime
     cancelled_at: datetime | None = None
     version: int
-    counts: dict[str, int] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(
+        default_factory=dict,
+        description="For the brand's staff only (empty for creators and in the change feed): "
+                    "requests per state, plus 'issue_open' and 'overdue'.",
+    )
+
+
+_NOT_BLANK = r"\S"  # required text: something other than spaces
 
 
 class CampaignIn(Strict):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=_NOT_BLANK)
     kind: CampaignKind
-    product: str = Field(min_length=1, max_length=200)
+    product: str = Field(min_length=1, max_length=200, pattern=_NOT_BLANK)
     description: str = Field(default="", max_length=20000)
-    stock: int | None = Field(default=None, ge=0)
+    stock: int | None = Field(default=None, ge=0, le=1_000_000_000,
+                              description="Units to give away; left out: not counted.")
 
 
 class CampaignCancelIn(Strict):
-    reason: str = Field(min_length=1, max_length=5000)
+    reason: str = Field(min_length=1, max_length=5000, pattern=_NOT_BLANK)
 
 
 class ShippingRequestOut(Wire):
@@ -318,13 +367,14 @@ class ShippingRequestOut(Wire):
 
 class ShippingRequestIn(Strict):
     variant: str = Field(default="", max_length=200)
-    recipient_name: str = Field(min_length=1, max_length=200)
-    address_line1: str = Field(min_length=1, max_length=300)
+    recipient_name: str = Field(min_length=1, max_length=200, pattern=_NOT_BLANK)
+    address_line1: str = Field(min_length=1, max_length=300, pattern=_NOT_BLANK)
     address_line2: str = Field(default="", max_length=300)
-    city: str = Field(min_length=1, max_length=120)
-    postal_code: str = Field(min_length=1, max_length=20)
+    city: str = Field(min_length=1, max_length=120, pattern=_NOT_BLANK)
+    postal_code: str = Field(min_length=1, max_length=20, pattern=_NOT_BLANK)
     region: str = Field(default="", max_length=120)
-    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
+    country: str = Field(min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$",
+                         description="ISO 3166-1 alpha-2")
     phone: str = Field(default="", max_length=40)
 
 
@@ -337,7 +387,7 @@ class ShippingActionIn(Strict):
 
 
 class BulkItemIn(Strict):
-    id: int
+    id: int = Field(ge=1, le=ID_MAX)
     version: int | None = None
     carrier: str | None = Field(default=None, max_length=40)
     tracking_number: str | None = Field(default=None, max_length=60)
@@ -356,19 +406,24 @@ class BulkShippingIn(Strict):
 class BulkItemResult(Wire):
     id: int
     ok: bool
-    error: ErrorOut | None = None
+    error: ErrorOut | None = Field(
+        default=None,
+        description="Why this item was not applied. In an atomic batch that failed, the items "
+                    "that were fine carry the code 'not_applied'.",
+    )
     request: ShippingRequestOut | None = None
 
 
 class BulkResult(Wire):
-    applied: int
-    failed: int
-    results: list[BulkItemResult]
+    applied: int = Field(description="Items applied (0 when an atomic batch failed).")
+    failed: int = Field(description="Items refused for a reason of their own.")
+    results: list[BulkItemResult] = Field(description="One per item, in the order given.")
 
 
 class BulkMessageIn(Strict):
-    request_ids: list[int] = Field(min_length=1, max_length=20000)
-    text: str = Field(min_length=1, max_length=20000)
+    request_ids: list[Annotated[int, Field(ge=1, le=ID_MAX)]] = Field(
+        min_length=1, max_length=20000)
+    text: str = Field(min_length=1, max_length=20000, pattern=_NOT_BLANK)
 
 
 class RequestPage(Wire):
@@ -376,6 +431,41 @@ class RequestPage(Wire):
     total: int
     offset: int
     limit: int
+
+
+class RequestEventOut(Wire):
+    id: int
+    request_id: int
+    actor_id: int | None = None
+    actor_name: str
+    action: str = Field(description="A shipping action, or 'requested' for the creation.")
+    from_state: RequestState | None = None
+    to_state: RequestState | None = None
+    note: str = ""
+    created_at: datetime
+
+
+class ShippingRequestDetailOut(ShippingRequestOut):
+    events: list[RequestEventOut]
+    allowed_actions: list[ShippingAction] = Field(
+        description="What the caller may do now (none once the campaign is cancelled).")
+
+
+class RequestSort(StrEnum):
+    """Orders for GET /requests; a leading '-' sorts newest or largest first."""
+
+    REQUESTED = "requested_at"
+    REQUESTED_DESC = "-requested_at"
+    ACCEPTED = "accepted_at"
+    ACCEPTED_DESC = "-accepted_at"
+    SHIPPED = "shipped_at"
+    SHIPPED_DESC = "-shipped_at"
+    UPDATED = "updated_at"
+    UPDATED_DESC = "-updated_at"
+    CREATOR = "creator_name"
+    CREATOR_DESC = "-creator_name"
+    ID = "id"
+    ID_DESC = "-id"
 
 
 # --- change feed ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from litdesk.domain.orders import Role
 from litdesk.server.models import Brand, User
-from litdesk.server.routes.auth import hash_password
+from litdesk.server.passwords import hash_password
 
 
 class AccountError(ValueError):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import event, text
 
 from litdesk import __version__
-from litdesk.domain.wire import HealthOut
+from litdesk.domain.wire import ErrorOut, HealthOut
 from litdesk.server import changefeed
 from litdesk.server.config import Settings
 from litdesk.server.context import ServerState, State
@@ -44,7 +45,17 @@ def create_app(settings: Settings, *, db: Database | None = None,
     install_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_attachment_bytes)
 
-    api = APIRouter(prefix="/api/v1")
+    # Answers any endpoint may give, all in the one error shape.
+    common: dict[int | str, dict[str, Any]] = {
+        code: {"model": ErrorOut, "description": text} for code, text in (
+            (400, "The body could not be parsed"),
+            (401, "Not signed in"),
+            (413, "The body is too large"),
+            (422, "Invalid input"),
+            (500, "The server failed"),
+        )
+    }
+    api = APIRouter(prefix="/api/v1", responses=common)
 
     @api.get("/health", response_model=HealthOut, tags=["meta"])
     def health(state: State) -> HealthOut:

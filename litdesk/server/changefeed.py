@@ -16,18 +16,20 @@ change to each object, so a change carries the object's final state.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from litdesk.server.models import Change, FeedHead
 
 _PENDING = "litdesk_pending_changes"
+_SAVED = "litdesk_changes_at_savepoints"
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,10 @@ def record(session: Session, entity: str, entity_id: object, producer: Producer,
 
 
 def _assign_positions(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # releasing a savepoint is not a commit: positions are taken at the real one
     pending: dict[tuple[str, str], tuple[str, Producer]] | None = session.info.pop(_PENDING, None)
+    session.info.pop(_SAVED, None)
     if not pending:
         return
     session.flush()
@@ -77,15 +82,27 @@ def _assign_positions(session: Session) -> None:
     session.flush()
 
 
-def _discard(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _savepoint_started(session: Session, transaction: SessionTransaction) -> None:
+    """Remember what was recorded before a savepoint, to restore it if the savepoint rolls back."""
+    if transaction.nested:
+        saved: dict[SessionTransaction, dict[tuple[str, str], tuple[str, Producer]]] = \
+            session.info.setdefault(_SAVED, {})
+        saved[transaction] = dict(session.info.get(_PENDING, {}))
+
+
+def _rolled_back(session: Session, previous: SessionTransaction) -> None:
+    saved = session.info.get(_SAVED, {})
+    if previous.nested and previous in saved:
+        session.info[_PENDING] = saved.pop(previous)
+    elif not previous.nested:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_SAVED, None)
 
 
 def install(factory: sessionmaker[Session]) -> None:
-    from sqlalchemy import event
-
     event.listen(factory, "before_commit", _assign_positions)
-    event.listen(factory, "after_rollback", _discard)
+    event.listen(factory, "after_transaction_create", _savepoint_started)
+    event.listen(factory, "after_soft_rollback", _rolled_back)
 
 
 @dataclass(frozen=True)
@@ -140,10 +157,8 @@ class Notifier:
             if loop is None or event is None:
                 return
             self._event = None  # the next waiter starts a fresh event
-        try:
+        with contextlib.suppress(RuntimeError):  # a closed loop has nobody waiting
             loop.call_soon_threadsafe(self._wake, event)
-        except RuntimeError:  # the loop has closed: nobody is waiting
-            pass
 
     def _wake(self, event: asyncio.Event) -> None:
         event.set()

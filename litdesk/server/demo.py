@@ -49,7 +49,7 @@ from litdesk.server.services import order_feedback, orders, shipping
 from litdesk.server.services.attachments import store_upload
 from litdesk.server.services.threads import post_message, thread_for_order, thread_for_request
 
-PASSWORD = "demo"
+PASSWORD = "demo"  # noqa: S105 - documented in the README for the demo accounts
 ORDER_COUNT = 200
 ATTACHMENT_LIMIT = 10 * 1024 * 1024
 
@@ -191,8 +191,8 @@ class DemoBuilder:
                            person("jonas@demo.test", "Jonas Weber", Role.INFLUENCER),
                            person("priya@demo.test", "Priya Raman", Role.INFLUENCER)]
             advertisers = [person("advertiser@demo.test", "Northwind Audio", Role.ADVERTISER)]
-            for n, brand in enumerate(BRANDS[1:], start=2):
-                advertisers.append(person(f"advertiser{n}@demo.test", brand, Role.ADVERTISER))
+            for n, company in enumerate(BRANDS[1:], start=2):
+                advertisers.append(person(f"advertiser{n}@demo.test", company, Role.ADVERTISER))
             mediator = person("mediator@demo.test", "Lit Mediation Team", Role.MEDIATOR)
             brand = create_brand(session, "Brightside Skincare")
             logistics = person("logistics@demo.test", "Sam Okafor (Brightside logistics)",
@@ -245,7 +245,8 @@ class DemoBuilder:
         with self.db.write() as session:
             space = session.get(Space, space_id)
             advertiser = session.get(User, advertiser_id)
-            assert space is not None and advertiser is not None
+            assert space is not None
+            assert advertiser is not None
             influencer = space.influencer
             mediator = session.get(User, cast.mediator.id)
             assert mediator is not None
@@ -318,7 +319,7 @@ class DemoBuilder:
                 pass
         orders.transition(session, actor, order.id,
                           TransitionIn(action=Action(action), version=order.version,
-                                       **inputs))  # type: ignore[arg-type]
+                                       **inputs))
 
     def _chat(self, session: Session, thread: Thread, influencer: User, advertiser: User,
               with_files: bool) -> None:
@@ -370,7 +371,8 @@ class DemoBuilder:
             with self.db.write() as session:
                 advertiser = session.get(User, cast.advertisers[0].id)
                 influencer = session.get(User, space.influencer_id)
-                assert advertiser is not None and influencer is not None
+                assert advertiser is not None
+                assert influencer is not None
                 order = orders.place_order(session, advertiser, PlaceOrderIn(
                     space_id=space.id, brief="Monthly sponsor slot: our feature of the month.",
                     first_message="Same as last time, new product each month."))
@@ -419,7 +421,8 @@ class DemoBuilder:
         with self.db.write() as session:
             creator = session.get(User, creator_id)
             staff = session.get(User, staff_id)
-            assert creator is not None and staff is not None
+            assert creator is not None
+            assert staff is not None
             city, postal, country = rng.choice(CITIES)
             request = shipping.create_request(session, creator, campaign_id, ShippingRequestIn(
                 variant=rng.choice(["", "Fragrance-free", "Tinted"]),

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from litdesk.domain.orders import IllegalTransition, MissingInput, NotPermitted, OrderRuleError
@@ -92,6 +93,12 @@ def install_handlers(app: FastAPI) -> None:
         return Response(exc.body, status_code=exc.status,
                         media_type="application/json" if exc.body else None,
                         headers={"Idempotent-Replayed": "true"})
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(_request: Request, _exc: StaleDataError) -> Response:
+        # Endpoints lock rows before checking versions; this is the safety net if one does not.
+        return error_response(409, "conflict", "Someone else changed this just now. Reload it "
+                              "and try again.")
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> Response:

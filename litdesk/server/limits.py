@@ -42,18 +42,27 @@ class BodySizeLimit:
                     return
         seen = 0
         started = False
+        refused = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, started, refused
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
+                    # Answer here, not from wherever the exception ends up: the app's exception
+                    # handlers turn it into a 413 of their own, without the details and without
+                    # closing the connection (the server would go on reading the rest).
+                    if not started:
+                        started = refused = True
+                        await self._refuse(send)
                     raise BodyTooLarge(self.limit - _ENVELOPE)
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return  # the 413 is out; drop what the app's handlers answer instead
             if message["type"] == "http.response.start":
                 started = True
             await send(message)

@@ -78,6 +78,19 @@ def postgres_database() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Argon2id still, with small parameters: the suite makes hundreds of accounts."""
+    from argon2 import PasswordHasher
+
+    from litdesk.server import passwords
+
+    default = passwords.hasher
+    passwords.hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords.hasher = default
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":
@@ -145,7 +158,9 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server(db_url: str) -> Iterator[LiveServer]:
-    settings = Settings(db_url=db_url, max_attachment_bytes=1024 * 1024)
+    # A short long-poll cap keeps generated requests (schemathesis) from idling for a minute.
+    settings = Settings(db_url=db_url, max_attachment_bytes=1024 * 1024,
+                        max_long_poll_seconds=5)
     app, db = prepare(settings)
     thread = ServerThread(app).start()
     server = LiveServer(thread.base_url, db, thread)

@@ -238,3 +238,23 @@ def test_naive_sequence_cursor_skips_rows_on_postgresql(server: LiveServer) -> N
     with server.db.engine.begin() as conn:
         conn.execute(text(f"DROP TABLE {table}"))
     assert set(seen) == committed
+
+
+def test_savepoints_keep_and_drop_exactly_their_own_changes(server: LiveServer) -> None:
+    factory = _writer_factory(server, random.Random(3))
+    with factory() as session:
+        changefeed.record(session, "order_event", "sp-before", _producer("sp-before"))
+        with session.begin_nested():
+            changefeed.record(session, "order_event", "sp-kept", _producer("sp-kept"))
+        nested = session.begin_nested()
+        changefeed.record(session, "order_event", "sp-dropped", _producer("sp-dropped"))
+        nested.rollback()
+        with server.db.read() as other:
+            # Releasing a savepoint must not hand out positions before the real commit.
+            assert other.execute(text(
+                "SELECT count(*) FROM changes WHERE entity_id LIKE 'sp-%'")).scalar_one() == 0
+        session.commit()
+    with server.db.read() as session:
+        ids = session.execute(text(
+            "SELECT entity_id FROM changes WHERE entity_id LIKE 'sp-%' ORDER BY pos")).scalars()
+        assert list(ids) == ["sp-before", "sp-kept"]

@@ -27,7 +27,7 @@ def test_no_server_error_for_generated_requests(server: LiveServer, role: Role,
          "--checks", "not_a_server_error,status_code_conformance,"
                      "content_type_conformance,response_schema_conformance",
          "--header", f"Authorization: Bearer {account.token}",
-         "--max-examples", str(MAX_EXAMPLES), "--seed", "1",
+         "--max-examples", str(MAX_EXAMPLES), "--seed", "1", "--request-timeout", "30",
          "--phases", "examples,coverage,fuzzing",
          "--exclude-path", "/api/v1/auth/logout",
          "--report-dir", str(tmp_path), "--no-color"],

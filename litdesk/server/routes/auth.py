@@ -5,8 +5,6 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy import delete, func, select
@@ -15,24 +13,12 @@ from litdesk.domain.wire import ErrorOut, LoginIn, LoginOut, UserOut
 from litdesk.server.context import Read, State, Write, hash_token
 from litdesk.server.errors import ApiError
 from litdesk.server.models import LoginFailure, Token, User, utcnow
+from litdesk.server.passwords import hash_password, needs_rehash, verify_password
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
-# Argon2id with argon2-cffi's defaults (RFC 9106's second recommended profile).
-hasher = PasswordHasher()
 # Verifying against this when the account does not exist keeps both paths equally slow.
-_DUMMY_HASH = hasher.hash("no such account")
-
-
-def hash_password(password: str) -> str:
-    return hasher.hash(password)
-
-
-def verify_password(stored_hash: str, password: str) -> bool:
-    try:
-        return hasher.verify(stored_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+_DUMMY_HASH = hash_password("no such account")
 
 
 @router.post("/login", response_model=LoginOut,
@@ -62,7 +48,7 @@ def login(body: LoginIn, state: State) -> LoginOut:
             session.execute(delete(LoginFailure).where(LoginFailure.at < since))
             session.commit()
             raise ApiError(401, "bad_credentials", "Wrong email or password.")
-        if hasher.check_needs_rehash(user.password_hash):
+        if needs_rehash(user.password_hash):
             user.password_hash = hash_password(body.password)
         token = secrets.token_urlsafe(32)
         session.add(Token(user_id=user.id, token_hash=hash_token(token)))

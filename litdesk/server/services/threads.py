@@ -5,13 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
 from litdesk.domain.wire import AttachmentOut, MessageOut, ThreadOut
 from litdesk.server import changefeed
-from litdesk.server.access import order_audience, request_audience
+from litdesk.server.access import (
+    order_audience,
+    orders_visible_to,
+    request_audience,
+    requests_visible_to,
+)
 from litdesk.server.changefeed import Audience
+from litdesk.server.errors import not_found
 from litdesk.server.models import (
     Attachment,
     Message,
@@ -43,6 +49,27 @@ def thread_for_request(session: Session, request: ShippingRequest) -> Thread:
         session.add(thread)
         session.flush()
         record_thread(session, thread)
+    return thread
+
+
+def thread_visible_clause(user: User) -> ColumnElement[bool]:
+    """True for the threads of the orders and shipping requests ``user`` can see."""
+    return or_(
+        Thread.order_id.in_(orders_visible_to(user).with_only_columns(Order.id)),
+        Thread.request_id.in_(requests_visible_to(user).with_only_columns(ShippingRequest.id)),
+    )
+
+
+def threads_visible_to(user: User) -> Select[Thread]:
+    return select(Thread).where(thread_visible_clause(user))
+
+
+def visible_thread(session: Session, user: User, thread_id: int) -> Thread:
+    """The thread, or 404 when it does not exist or ``user`` may not see it."""
+    thread = session.execute(
+        threads_visible_to(user).where(Thread.id == thread_id)).scalar_one_or_none()
+    if thread is None:
+        raise not_found("thread")
     return thread
 
 
@@ -102,7 +129,9 @@ def post_message(session: Session, thread: Thread, sender: User | None, text: st
     message.attachments = list(attachments)
     session.add(message)
     thread.last_message_at = now
-    thread.message_count = (thread.message_count or 0) + 1
+    # Incremented in SQL, not from the value this session read: on PostgreSQL two transactions
+    # posting into one thread at once would otherwise both write the same count (lost update).
+    thread.message_count = Thread.message_count + 1
     session.flush()
     if thread.order_id is not None:
         role = sender.role if sender else "system"
