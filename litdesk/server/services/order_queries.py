@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, SQLColumnExpression, UnaryExpression, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from litdesk.domain.orders import ORDER_ROLES, OrderStatus, Role, allowed_actions, next_steps
+from litdesk.domain.order_guidance import next_steps
+from litdesk.domain.orders import ORDER_ROLES, OrderStatus, Role, allowed_actions
 from litdesk.domain.wire import OrderDetailOut, OrderPage, OrderSort
 from litdesk.server.access import orders_visible_to
 from litdesk.server.models import MetricsSurvey, Order, OrderEvent, Rating, Space, User

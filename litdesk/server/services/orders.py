@@ -49,14 +49,13 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from litdesk.domain.order_guidance import needs_action_by, progress
 from litdesk.domain.orders import (
     Action,
     OrderState,
     OrderStatus,
     Role,
     apply,
-    needs_action_by,
-    progress,
 )
 from litdesk.domain.wire import (
     OrderOut,

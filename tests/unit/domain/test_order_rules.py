@@ -10,14 +10,20 @@ from collections import deque
 
 import pytest
 
-from litdesk.domain import orders
-from litdesk.domain.orders import (
-    FINAL_STATUSES,
+from litdesk.domain import order_guidance
+from litdesk.domain.order_guidance import (
     NEEDS_ACTION_BY,
     NEXT_STEPS,
-    ORDER_ROLES,
     PROGRESS,
     STATUS_GROUP,
+    StatusGroup,
+    needs_action_by,
+    next_steps,
+    progress,
+)
+from litdesk.domain.orders import (
+    FINAL_STATUSES,
+    ORDER_ROLES,
     STATUS_LABELS,
     TRANSITION_BY_ACTION,
     TRANSITIONS,
@@ -30,15 +36,11 @@ from litdesk.domain.orders import (
     OrderState,
     OrderStatus,
     Role,
-    StatusGroup,
     Transition,
     allowed_actions,
     apply,
     check,
     missing_inputs,
-    needs_action_by,
-    next_steps,
-    progress,
     reachable_targets,
 )
 
@@ -522,9 +524,9 @@ def test_next_steps_differ_between_the_parties_where_it_is_one_sides_move() -> N
 
 
 WAITING_ON = {
-    orders._W_ADV: R.ADVERTISER,
-    orders._W_INF: R.INFLUENCER,
-    orders._W_MED: R.MEDIATOR,
+    order_guidance._W_ADV: R.ADVERTISER,
+    order_guidance._W_INF: R.INFLUENCER,
+    order_guidance._W_MED: R.MEDIATOR,
 }
 
 
