@@ -19,20 +19,18 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.fixtures import seed_changes, seed_orders
 from litdesk.server.db import Database, normalise_url
 from litdesk.server.schema import upgrade
+from tests.scratch_db import scratch_database
 
 PG_ADMIN = normalise_url(os.environ.get("LITDESK_TEST_DATABASE_URL",
                                         "postgresql://postgres@127.0.0.1:5432/test"))
@@ -51,18 +49,8 @@ def database(kind: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory() as folder:
             yield f"sqlite:///{folder}/bench.sqlite3"
         return
-    name = f"litdesk_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :n"), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with scratch_database(PG_ADMIN, prefix="litdesk_bench") as url:
+        yield url
 
 
 @contextmanager

@@ -17,14 +17,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from litdesk.domain.orders import Role
 from litdesk.server.accounts import create_brand, create_user
 from litdesk.server.config import Settings
 from litdesk.server.db import Database, normalise_url
 from litdesk.server.runner import ServerThread, prepare
+from tests.scratch_db import postgres_unavailable, scratch_database
 
 PG_URL_ENV = "LITDESK_TEST_DATABASE_URL"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -35,40 +34,18 @@ def _postgres_admin_url() -> str:
     return normalise_url(os.environ.get(PG_URL_ENV, DEFAULT_PG_URL))
 
 
-def _postgres_unavailable(url: str) -> str | None:
-    try:
-        engine = create_engine(url, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-    except Exception as exc:  # any failure to connect means "no PostgreSQL here"
-        return f"no PostgreSQL at {make_url(url).render_as_string()}: {exc.__class__.__name__}"
-    return None
-
-
 @contextmanager
 def fresh_postgres_database() -> Iterator[str]:
     """A new, empty PostgreSQL database, dropped afterwards; skips (or fails, when the variable
     is set) if no PostgreSQL answers."""
     admin_url = _postgres_admin_url()
-    reason = _postgres_unavailable(admin_url)
+    reason = postgres_unavailable(admin_url)
     if reason is not None:
         if os.environ.get(PG_URL_ENV):
             pytest.fail(f"{PG_URL_ENV} is set but {reason}")
         pytest.skip(reason)
-    name = f"litdesk_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-            ), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with scratch_database(admin_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
