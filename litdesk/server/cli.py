@@ -98,10 +98,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings(db_url=_db_url(args))
     app, db = prepare(settings)
     if args.demo:
-        from litdesk.server.demo import fill_if_empty
+        from litdesk.server.demo import fill_if_empty, is_empty
 
-        if fill_if_empty(db):
-            print("Demo data created. Every demo account's password is 'demo'.")
+        if is_empty(db):
+            print("Creating demo data (a few seconds) ...", flush=True)
+            fill_if_empty(db)
+        print("Demo accounts: influencer@, advertiser@, logistics@, creator@, mediator@demo.test;"
+              " password 'demo'.")
     print(f"LitDesk server on http://{args.host}:{args.port} "
           f"(database: {db.engine.url.render_as_string(hide_password=True)})", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,

@@ -155,11 +155,16 @@ class Cast:
     creators: list[User]
 
 
+def is_empty(db: Database) -> bool:
+    """No accounts yet: the only kind of database the demo may fill."""
+    with db.read() as session:
+        return session.execute(select(User.id).limit(1)).first() is None
+
+
 def fill_if_empty(db: Database, *, seed: int = 7) -> bool:
     """Fill the database with demo data unless it already has accounts."""
-    with db.read() as session:
-        if session.execute(select(User.id).limit(1)).first() is not None:
-            return False
+    if not is_empty(db):
+        return False
     DemoBuilder(db, random.Random(seed)).build()
     return True
 
