@@ -2,6 +2,7 @@
 """LitDesk benchmarks: figures, not pass/fail.
 
     python bench/run.py [--db sqlite|postgres|both] [--seconds S] [--connections N]
+                        [--workers 1 2]
 
 Prints one table: the change feed serving pages of 1,000 changes, and the order list and order
 transitions under N concurrent connections (default 32) on loopback. The server runs as its own
@@ -54,11 +55,11 @@ def database(kind: str) -> Iterator[str]:
 
 
 @contextmanager
-def server_process(url: str) -> Iterator[str]:
+def server_process(url: str, workers: int = 1) -> Iterator[str]:
     port = free_port()
     exe = Path(sys.executable).with_name("litdesk-server")
-    proc = subprocess.Popen([str(exe), "--db", url, "--port", str(port), "--log-level", "warning"],
-                            stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen([str(exe), "--db", url, "--port", str(port), "--log-level", "warning",
+                             "--workers", str(workers)], stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -142,27 +143,27 @@ def bench_load(api: str, workers: list[tuple[str, int]], seconds: float) -> dict
     }
 
 
-def run(kind: str, seconds: float, connections: int) -> list[tuple[str, str]]:
+def run(kind: str, seconds: float, connections: int, workers: int) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     with database(kind) as url:
         db = Database(url)
         upgrade(db.engine)
         feed_user = seed_changes(db, 5000)
-        workers = seed_orders(db, connections, orders_per_influencer=200)
+        sellers = seed_orders(db, connections, orders_per_influencer=200)
         db.dispose()
-        with server_process(url) as api:
+        with server_process(url, workers) as api:
             token = login(api, feed_user)
             feed = bench_feed(api, token)
-            rows.append((f"{kind}: change feed, page of 1,000",
+            rows.append((f"{kind} ({workers}w): change feed, page of 1,000",
                          f"median {feed['median_ms']:.1f} ms, p95 {feed['p95_ms']:.1f} ms "
                          f"({feed['changes_per_s']:,.0f} changes/s)"))
-            tokens = [(login(api, email), order_id) for email, order_id in workers]
+            tokens = [(login(api, email), order_id) for email, order_id in sellers]
             load = bench_load(api, tokens, seconds)
-            rows.append((f"{kind}: GET /orders (50 of 200), {connections} connections",
+            rows.append((f"{kind} ({workers}w): GET /orders (50 of 200), {connections} conn.",
                          f"p50 {load['list_p50_ms']:.1f} ms, p95 {load['list_p95_ms']:.1f} ms"))
-            rows.append((f"{kind}: POST transition, {connections} connections",
+            rows.append((f"{kind} ({workers}w): POST transition, {connections} conn.",
                          f"p50 {load['move_p50_ms']:.1f} ms, p95 {load['move_p95_ms']:.1f} ms"))
-            rows.append((f"{kind}: throughput and errors",
+            rows.append((f"{kind} ({workers}w): throughput and errors",
                          f"{load['requests_per_s']:.0f} requests/s, {load['errors']:.0f} errors"))
     return rows
 
@@ -180,11 +181,14 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                        help="server worker processes to measure (default: 1 and 2)")
     args = parser.parse_args()
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     rows: list[tuple[str, str]] = []
     for kind in kinds:
-        rows.extend(run(kind, args.seconds, args.connections))
+        for workers in args.workers:
+            rows.extend(run(kind, args.seconds, args.connections, workers))
     width = max(len(name) for name, _ in rows)
     print(f"{'benchmark'.ljust(width)}  figure")
     print(f"{'-' * width}  {'-' * 50}")

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from litdesk.domain.orders import Role
 from litdesk.server.accounts import AccountError, create_brand, create_user
+from litdesk.server.asgi import DATABASE_URL_ENV
 from litdesk.server.config import Settings, default_db_url
 from litdesk.server.db import Database
 from litdesk.server.models import Brand
@@ -37,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--demo", action="store_true",
                         help="use a demo database and fill it with demo data if it is empty")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes (one per core suits PostgreSQL)")
     parser.add_argument("--log-level", default="info",
                         choices=["critical", "error", "warning", "info", "debug"])
     sub = parser.add_subparsers(dest="command")
@@ -53,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _db_url(args: argparse.Namespace) -> str:
-    url: str | None = args.db or os.environ.get("LITDESK_DATABASE_URL")
+    url: str | None = args.db or os.environ.get(DATABASE_URL_ENV)
     return url or default_db_url(demo=getattr(args, "demo", False))
 
 
@@ -107,6 +110,12 @@ def main(argv: Sequence[str] | None = None) -> int:
               " password 'demo'.")
     print(f"LitDesk server on http://{args.host}:{args.port} "
           f"(database: {db.engine.url.render_as_string(hide_password=True)})", flush=True)
+    if args.workers > 1:
+        db.dispose()
+        os.environ[DATABASE_URL_ENV] = settings.db_url
+        uvicorn.run("litdesk.server.asgi:create_from_env", factory=True, workers=args.workers,
+                    host=args.host, port=args.port, log_level=args.log_level, lifespan="off")
+        return 0
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
                 lifespan="off")
     db.dispose()
