@@ -58,7 +58,10 @@ def describe(error: BaseException) -> str:
     """The sentence shown to the user for ``error``: status bar, banner or dialog."""
     match error:
         case Offline():
-            return "You are offline. Your changes are kept and will be sent when the server is back."
+            return ("You are offline. Your changes are kept and will be sent when the server "
+                    "is back.")
+        case Unauthorized() if error.code == "bad_credentials":
+            return "Wrong email or password."
         case Unauthorized():
             return "Your session has ended. Please sign in again."
         case NotAllowed():
