@@ -339,13 +339,15 @@ class DemoBuilder:
                                       demo_pdf("Media kit"), max_bytes=ATTACHMENT_LIMIT)]
             post_message(session, thread, sender, text, files)
 
-    def _backdate_order(self, session: Session, order: Order, *, recent: bool) -> None:
-        """Spread the order's history over realistic days, ending in the past."""
+    def _backdate_order(self, session: Session, order: Order, *, recent: bool,
+                        ago: timedelta | None = None) -> None:
+        """Spread the order's history over realistic days, ending ``ago`` in the past."""
         rng = self.rng
         events = list(session.execute(select(OrderEvent).where(OrderEvent.order_id == order.id)
                                       .order_by(OrderEvent.id)).scalars())
         gaps = [timedelta(hours=rng.uniform(0.2, 40)) for _ in events]
-        ago = timedelta(days=rng.uniform(0.05, 6) if recent else rng.uniform(8, 150))
+        if ago is None:
+            ago = timedelta(days=rng.uniform(0.05, 6) if recent else rng.uniform(8, 150))
         moment = self.now - ago - sum(gaps, timedelta())
         times: list[datetime] = []
         for gap in gaps:
@@ -392,6 +394,14 @@ class DemoBuilder:
                     self._step(session, order, "start_processing", influencer)
                     self._step(session, order, "complete", influencer)
                     order = following
+                session.flush()
+                series = session.execute(select(Order).where(Order.series_id == order.series_id)
+                                         .order_by(Order.series_index)).scalars().all()
+                for paid in series:
+                    # One order a month, the newest (awaiting payment) this week.
+                    months_back = len(series) - paid.series_index
+                    self._backdate_order(session, paid, recent=True,
+                                         ago=timedelta(days=30 * months_back + 1))
                 session.commit()
 
     # --- shipping ---
