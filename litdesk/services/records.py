@@ -52,3 +52,4 @@ class SyncStatus:
     pending: int = 0            # outbox entries waiting
     progress: float | None = None  # 0..1 during a large first sync
     message: str = ""
+    retry_in: float | None = None  # offline: seconds until the next attempt

@@ -1,0 +1,364 @@
+"""The local cache: one SQLite file holding what the change feed brought, and the outbox.
+
+Decisions
+---------
+* **One transaction per feed page.** :meth:`LocalCache.apply_page` writes every change of a page
+  and the new cursor together, so a crash or an error leaves the cache exactly at the previous
+  page; the next fetch asks again from the stored cursor. The cursor never moves backwards: a
+  page that is not ahead of it is ignored.
+* **Server state plus pending changes.** An order with pending outbox entries is shown as the
+  server's last state with those entries' transitions applied on top; the server's state is kept
+  in ``server_json`` meanwhile. Whenever either changes (a feed page, an answer, a refusal) the
+  shown state is recomputed, so a feed page never makes a pending change flicker away and a
+  refusal restores the server's newest state. ``version`` is always the server's.
+* **Newest wins.** An order is replaced only by an equal or higher version (the server's answer
+  to an action may land before the feed's older copy of that order).
+* **Threads.** SQLite connections must not be shared between threads: each thread gets its own
+  (``threading.local``), WAL lets the UI thread read while the sync thread writes, and writers
+  take the lock up front (``BEGIN IMMEDIATE``) and wait for it (``busy_timeout``).
+* **Durability.** ``synchronous=NORMAL``: a committed page or outbox entry survives the app
+  crashing; only a power cut can lose the last commits (the feed then simply sends them again).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from litdesk.domain.orders import OrderRuleError, OrderStatus, Role
+from litdesk.domain.wire import ChangeOut, ChangesPage
+from litdesk.services.errors import ServerError
+from litdesk.services.optimistic import ORDER_TRANSITION, predict
+from litdesk.services.records import ChangeSet, OrderRow
+
+Json = dict[str, Any]
+
+SCHEMA_VERSION = 1
+
+# _MIGRATIONS[n] takes a file from user_version n to n + 1. Never edit a released step: add one.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE orders (
+            id INTEGER PRIMARY KEY,
+            number TEXT NOT NULL, status TEXT NOT NULL,
+            advertiser_name TEXT NOT NULL, influencer_name TEXT NOT NULL,
+            space_title TEXT NOT NULL, brief TEXT NOT NULL,
+            value_cents INTEGER NOT NULL, currency TEXT NOT NULL,
+            created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+            version INTEGER NOT NULL, awaiting TEXT,
+            json TEXT NOT NULL,
+            server_json TEXT)""",
+        "CREATE TABLE order_events (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL,"
+        " json TEXT NOT NULL)",
+        "CREATE INDEX ix_order_events_order_id ON order_events (order_id)",
+        "CREATE TABLE threads (id INTEGER PRIMARY KEY, order_id INTEGER, request_id INTEGER,"
+        " json TEXT NOT NULL)",
+        "CREATE TABLE messages (id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL,"
+        " json TEXT NOT NULL)",
+        "CREATE INDEX ix_messages_thread_id ON messages (thread_id, id)",
+        "CREATE TABLE campaigns (id INTEGER PRIMARY KEY, brand_id INTEGER, json TEXT NOT NULL)",
+        "CREATE TABLE requests (id INTEGER PRIMARY KEY, campaign_id INTEGER,"
+        " json TEXT NOT NULL)",
+        "CREATE TABLE ratings (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL,"
+        " json TEXT NOT NULL)",
+        "CREATE TABLE surveys (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL,"
+        " json TEXT NOT NULL)",
+        "CREATE TABLE sync_state (id INTEGER PRIMARY KEY CHECK (id = 1),"
+        " cursor INTEGER NOT NULL, last_sync TEXT)",
+        "INSERT INTO sync_state (id, cursor) VALUES (1, 0)",
+        # state: 'pending' (to send) or 'failed' (refused, kept to explain); accepted ones go.
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, body TEXT NOT NULL,
+            entity TEXT NOT NULL, entity_id INTEGER NOT NULL, role TEXT,
+            state TEXT NOT NULL DEFAULT 'pending', error TEXT NOT NULL DEFAULT '',
+            previous TEXT, created_at TEXT NOT NULL)""",
+        "CREATE INDEX ix_outbox_entity ON outbox (entity, entity_id, state)",
+    ),
+)
+assert len(_MIGRATIONS) == SCHEMA_VERSION
+
+# The server's state replaces ours only if it is not older; it is the server's, so any overlay
+# is dropped here and recomputed by rebase() for orders with pending entries.
+_UPSERT_ORDER = (
+    "INSERT INTO orders (id, number, status, advertiser_name, influencer_name, space_title, "
+    "brief, value_cents, currency, created_at, updated_at, version, awaiting, json, server_json) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
+    "ON CONFLICT (id) DO UPDATE SET number = excluded.number, status = excluded.status, "
+    "advertiser_name = excluded.advertiser_name, influencer_name = excluded.influencer_name, "
+    "space_title = excluded.space_title, brief = excluded.brief, "
+    "value_cents = excluded.value_cents, currency = excluded.currency, "
+    "created_at = excluded.created_at, updated_at = excluded.updated_at, "
+    "version = excluded.version, awaiting = excluded.awaiting, json = excluded.json, "
+    "server_json = NULL WHERE excluded.version >= orders.version"
+)
+_SHOW_ORDER = ("UPDATE orders SET status = ?, awaiting = ?, json = ?, server_json = ? "
+               "WHERE id = ?")
+# The board's columns in OrderRow's order, with the order's pending outbox entries counted.
+_ROWS = (
+    "SELECT o.id, o.number, o.status, o.advertiser_name, o.influencer_name, o.space_title, "
+    "o.brief, o.value_cents, o.currency, o.created_at, o.updated_at, o.version, o.awaiting, "
+    "coalesce(p.n, 0) FROM orders AS o LEFT JOIN ("
+    "SELECT entity_id, count(*) AS n FROM outbox WHERE entity = 'order' AND state = 'pending' "
+    "GROUP BY entity_id) AS p ON p.entity_id = o.id"
+)
+_ROWS_OF = _ROWS + " WHERE o.id IN (SELECT value FROM json_each(?)) ORDER BY o.id"  # noqa: S608
+
+# entity -> (table, parent columns, ChangeSet field, which id goes into that field)
+_OTHERS: dict[str, tuple[str, tuple[str, ...], str, str]] = {
+    "order_event": ("order_events", ("order_id",), "order_events", "order_id"),
+    # A rating or survey is part of the order's log as the board sees it.
+    "rating": ("ratings", ("order_id",), "order_events", "order_id"),
+    "survey": ("surveys", ("order_id",), "order_events", "order_id"),
+    "thread": ("threads", ("order_id", "request_id"), "threads", "id"),
+    "message": ("messages", ("thread_id",), "messages", "thread_id"),
+    "campaign": ("campaigns", ("brand_id",), "campaigns", "id"),
+    "request": ("requests", ("campaign_id",), "requests", "id"),
+}
+
+_STATUS = {s.value: s for s in OrderStatus}
+_ROLE = {r.value: r for r in Role}
+_parse_time = datetime.fromisoformat
+
+
+class CacheVersionError(RuntimeError):
+    """The cache file was written by a newer LitDesk whose schema this version cannot read."""
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"))
+
+
+def order_columns(data: Json) -> tuple[Any, ...]:
+    """The board's columns of an order (the server's JSON shape), in the table's order."""
+    status = data["status"]
+    awaiting = data.get("awaiting")
+    if status not in _STATUS or (awaiting is not None and awaiting not in _ROLE):
+        raise ValueError(f"unknown status {status!r} or role {awaiting!r}")
+    return (int(data["id"]), str(data["number"]), status, str(data["advertiser"]["name"]),
+            str(data["influencer"]["name"]), str(data["space"]["title"]), str(data["brief"]),
+            int(data["value_cents"]), str(data["currency"]), str(data["created_at"]),
+            str(data["updated_at"]), int(data["version"]), awaiting)
+
+
+def _row(r: tuple[Any, ...]) -> OrderRow:
+    awaiting = r[12]
+    return OrderRow(r[0], r[1], _STATUS[r[2]], r[3], r[4], r[5], r[6], r[7], r[8],
+                    _parse_time(r[9]), _parse_time(r[10]), r[11],
+                    _ROLE[awaiting] if awaiting else None, r[13])
+
+
+class LocalCache:
+    """The client's SQLite cache of server data, its change-feed cursor and the outbox.
+
+    Safe to use from several threads (a connection per thread). ``transaction()``, ``rows()``,
+    ``store_order()`` and ``rebase()`` are the outbox's way in; views and models only read.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        try:
+            self._migrate(self._conn())
+        except BaseException:
+            self.close()
+            raise
+
+    # --- connections and transactions ------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            # check_same_thread=False only so that close() may close every thread's connection;
+            # each connection is otherwise used by the one thread that opened it.
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (autocommit; use :meth:`transaction` to write)."""
+        return self._conn()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction on this thread's connection: committed, or rolled back on error."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close every thread's connection; the cache must not be used afterwards."""
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        with self.transaction():
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                raise CacheVersionError(
+                    f"The local cache {self.path} was written by a newer LitDesk (schema "
+                    f"{version}; this version reads up to {SCHEMA_VERSION}). Update LitDesk, "
+                    f"or delete the file to download everything again (unsent changes in it "
+                    f"would be lost).")
+            for step in range(version, SCHEMA_VERSION):
+                for statement in _MIGRATIONS[step]:
+                    conn.execute(statement)
+                # user_version lives in the file header, written by this same transaction.
+                conn.execute(f"PRAGMA user_version = {step + 1}")
+
+    def schema_version(self) -> int:
+        return int(self._conn().execute("PRAGMA user_version").fetchone()[0])
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def cursor(self) -> int:
+        return int(self._conn().execute("SELECT cursor FROM sync_state").fetchone()[0])
+
+    def last_sync(self) -> datetime | None:
+        value = self._conn().execute("SELECT last_sync FROM sync_state").fetchone()[0]
+        return datetime.fromisoformat(value) if value else None
+
+    def order_rows(self) -> list[OrderRow]:
+        """Every order as the board shows it, with its pending outbox entries counted (one query;
+        100k orders take a fraction of a second, see bench/sync.py)."""
+        return [_row(r) for r in self._conn().execute(_ROWS)]
+
+    def rows(self, conn: sqlite3.Connection, ids: Iterable[int]) -> list[OrderRow]:
+        """The board rows of ``ids`` (those that exist), read through ``conn``."""
+        wanted = _dumps(sorted(set(ids)))
+        if wanted == "[]":
+            return []
+        return [_row(r) for r in conn.execute(_ROWS_OF, (wanted,))]
+
+    def order(self, order_id: int) -> Json | None:
+        """The order as shown (the server's JSON with pending changes applied)."""
+        found = self._conn().execute("SELECT json FROM orders WHERE id = ?",
+                                     (order_id,)).fetchone()
+        return json.loads(found[0]) if found else None
+
+    def events(self, order_id: int) -> list[Json]:
+        """The order's events log, oldest first."""
+        return [json.loads(r[0]) for r in self._conn().execute(
+            "SELECT json FROM order_events WHERE order_id = ? ORDER BY id", (order_id,))]
+
+    def entity(self, entity: str, entity_id: int) -> Json | None:
+        """Any other cached object by its feed entity name ("thread", "message", ...)."""
+        table = _OTHERS[entity][0]
+        found = self._conn().execute(f"SELECT json FROM {table} WHERE id = ?",  # noqa: S608
+                                     (entity_id,)).fetchone()
+        return json.loads(found[0]) if found else None
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def apply_page(self, page: ChangesPage) -> ChangeSet:
+        """Apply one feed page and move the cursor to ``page.cursor``, in one transaction.
+
+        A page that is not ahead of the stored cursor changes nothing (an empty one that has
+        caught up only records the sync time). A change that cannot be read raises
+        ``ServerError`` and leaves the cache as it was.
+        """
+        changes = ChangeSet()
+        now = datetime.now(UTC).isoformat()
+        with self.transaction() as conn:
+            stored = int(conn.execute("SELECT cursor FROM sync_state").fetchone()[0])
+            if page.cursor < stored or (page.cursor == stored and page.changes):
+                return changes
+            orders: set[int] = set()
+            try:
+                for change in page.changes:
+                    self._apply_change(conn, change, changes, orders)
+            except (KeyError, ValueError, TypeError) as error:
+                raise ServerError(f"The server sent a change LitDesk cannot read "
+                                  f"({type(error).__name__}: {error}).") from error
+            self.rebase(conn, orders)
+            conn.execute("UPDATE sync_state SET cursor = ?, last_sync = ?", (page.cursor, now))
+            changes.orders = self.rows(conn, orders - set(changes.removed_orders))
+        return changes
+
+    def _apply_change(self, conn: sqlite3.Connection, change: ChangeOut, changes: ChangeSet,
+                      orders: set[int]) -> None:
+        entity_id = int(change.id)
+        if change.entity == "order":
+            if change.op == "delete":
+                conn.execute("DELETE FROM orders WHERE id = ?", (entity_id,))
+                changes.removed_orders.append(entity_id)
+                orders.discard(entity_id)
+            else:
+                self.store_order(conn, change.data)
+                orders.add(entity_id)
+                if entity_id in changes.removed_orders:
+                    changes.removed_orders.remove(entity_id)
+            return
+        table, parents, field, key = _OTHERS[change.entity]
+        if change.op == "delete":
+            found = conn.execute(
+                f"DELETE FROM {table} WHERE id = ? RETURNING {', '.join(parents)}",  # noqa: S608
+                (entity_id,)).fetchone()
+            values = dict(zip(parents, found or (), strict=False))
+        else:
+            values = {p: change.data.get(p) for p in parents}
+            conn.execute(
+                f"INSERT OR REPLACE INTO {table} (id, {', '.join(parents)}, json) "  # noqa: S608
+                f"VALUES (?, {', '.join('?' * len(parents))}, ?)",
+                (entity_id, *values.values(), _dumps(change.data)))
+        marked = entity_id if key == "id" else values.get(key)
+        if marked is not None:
+            getattr(changes, field).add(int(marked))
+
+    def store_order(self, conn: sqlite3.Connection, data: Json) -> None:
+        """Write the server's state of an order, unless the cache already holds a newer version.
+        Call :meth:`rebase` for it afterwards if it may have pending entries."""
+        conn.execute(_UPSERT_ORDER, (*order_columns(data), _dumps(data)))
+
+    def rebase(self, conn: sqlite3.Connection, order_ids: Iterable[int]) -> None:
+        """Recompute what is shown for these orders: the server's state with their pending
+        transitions applied in order. A transition the rules refuse on the newer state is not
+        shown (the server will refuse it too, and the outbox then rolls it back)."""
+        wanted = _dumps(sorted(set(order_ids)))
+        pending: dict[int, list[tuple[Json, Role]]] = {}
+        for order_id, body, role in conn.execute(
+                "SELECT entity_id, body, role FROM outbox WHERE entity = 'order' "
+                "AND state = 'pending' AND kind = ? AND role IS NOT NULL "
+                "AND entity_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                (ORDER_TRANSITION, wanted)):
+            pending.setdefault(order_id, []).append((json.loads(body), Role(role)))
+        overlaid = {r[0] for r in conn.execute(
+            "SELECT id FROM orders WHERE server_json IS NOT NULL "
+            "AND id IN (SELECT value FROM json_each(?))", (wanted,))}
+        for order_id in pending.keys() | overlaid:
+            found = conn.execute("SELECT coalesce(server_json, json) FROM orders WHERE id = ?",
+                                 (order_id,)).fetchone()
+            if found is None:
+                continue
+            server_text = found[0]
+            shown = json.loads(server_text)
+            for body, role in pending.get(order_id, ()):
+                try:
+                    shown = predict(shown, body, role)
+                except OrderRuleError:
+                    continue
+            base = server_text if order_id in pending else None
+            conn.execute(_SHOW_ORDER, (shown["status"], shown.get("awaiting"),
+                                       _dumps(shown) if base else server_text, base, order_id))

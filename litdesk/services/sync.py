@@ -1,0 +1,379 @@
+"""The sync engine: sends the outbox and follows the change feed, on a thread of its own.
+
+Each turn of the loop flushes the outbox, oldest entry first, then fetches the next feed page: in
+pages of ``page_size`` without waiting while catching up (the first sync, or after a restart or
+an outage), then by long-poll. Each page goes into the cache in one transaction and what changed
+is announced by ``changed``.
+
+Decisions
+---------
+* **Nothing waits on the network while holding the loop.** Every HTTP call runs on a short-lived
+  daemon thread while the loop waits on a doorbell (``threading.Event``) rung by the call
+  finishing, by ``submit`` and by ``stop``. So ``submit`` gets its action sent at once even in
+  the middle of a 25-second long-poll (the poll stays in flight and its page is still applied),
+  and ``stop`` returns in milliseconds. A call abandoned by ``stop`` finishes on its own and its
+  result is dropped: a page not applied is fetched again, an entry not marked done is sent again
+  with the same Idempotency-Key and the server replays its first answer.
+* **Errors.** Unreachable, 5xx and 429: the flush stops (order matters), the state is "offline"
+  and the loop backs off with full jitter (``backoff``: base and cap, seconds); ``submit`` cuts
+  the wait short. Any other refusal of an entry rolls it back and emits ``action_failed``; a 409
+  whose ``details.current`` holds the order updates the cache with it. 401 emits ``signed_out``
+  and ends the loop.
+* **Pipelined catch-up.** A page says where the next one starts, so while one page is written to
+  the cache the next is already being fetched: the first sync costs about the larger of the two,
+  not their sum (bench/sync.py).
+* **Progress.** The feed does not say how much is left, only whether another page is ready
+  (``more``), so the first sync reports pages and changes fetched, with ``progress`` None.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Generic, Protocol, TypeVar, cast
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+
+from litdesk.domain.orders import Role
+from litdesk.domain.wire import ChangesPage, TransitionIn
+from litdesk.services.cache import LocalCache
+from litdesk.services.errors import (
+    Conflict,
+    Offline,
+    RateLimited,
+    ServerError,
+    ServiceError,
+    Unauthorized,
+    describe,
+)
+from litdesk.services.optimistic import ORDER_TRANSITION
+from litdesk.services.outbox import Outbox, OutboxAction, OutboxEntry
+from litdesk.services.records import ChangeSet, SyncStatus
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class SyncApi(Protocol):
+    """What the engine needs of ``ApiClient``."""
+
+    def changes(self, after: int, limit: int = ..., wait: float = ...) -> ChangesPage: ...
+
+    def send(self, method: str, path: str, body: Mapping[str, Any] | None,
+             idempotency_key: str | None) -> dict[str, Any]: ...
+
+
+class _Stopped(Exception):
+    """``stop()`` was called: leave the loop now."""
+
+
+def _transient(error: ServiceError) -> bool:
+    """Worth retrying later, with the same key: nothing was decided about the request."""
+    if isinstance(error, Offline | RateLimited | ServerError):
+        return True
+    # The server answers 409 while a request with the same key is still being handled (our own
+    # earlier attempt, after a timeout); that is no refusal, the outcome is not known yet.
+    return isinstance(error, Conflict) and "Idempotency-Key" in error.message
+
+
+class _Call(Generic[T]):
+    """One blocking call on a daemon thread; rings ``doorbell`` when it is over."""
+
+    def __init__(self, fn: Callable[[], T], doorbell: threading.Event) -> None:
+        self._fn = fn
+        self._doorbell = doorbell
+        self.done = threading.Event()
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, name="litdesk-sync-call", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fn()
+        except BaseException as error:  # handed to the loop by result()
+            self._error = error
+        finally:
+            self.done.set()
+            self._doorbell.set()
+
+    def result(self) -> T:
+        if self._error is not None:
+            raise self._error
+        return cast(T, self._value)
+
+
+@dataclass
+class _Progress:
+    pages: int = 0
+    changes: int = 0
+
+
+class _LoopThread(QThread):
+    def __init__(self, loop: Callable[[], None]) -> None:
+        super().__init__()
+        self._loop = loop
+        self.setObjectName("litdesk-sync")
+
+    def run(self) -> None:
+        self._loop()
+
+
+class SyncEngine(QObject):
+    """Keeps the cache in step with the server and sends the user's actions (see the module's
+    docstring). Its methods are for the UI thread; its signals are emitted from its own thread
+    and so reach UI-thread receivers through Qt's queued connections."""
+
+    changed = Signal(object)          # ChangeSet
+    status_changed = Signal(object)   # SyncStatus
+    action_failed = Signal(str, int)  # the explanation, the order id (0 for other objects)
+    signed_out = Signal()
+
+    # What submit() reports goes through the UI thread's event queue like the loop's signals, so
+    # receivers see every change in the order it was written to the cache.
+    _deliver = Signal(object)
+
+    def __init__(self, api: SyncApi, cache: LocalCache, *, viewer_role: Role,
+                 long_poll_seconds: float = 25.0, page_size: int = 1000,
+                 backoff: tuple[float, float] = (0.5, 30.0),
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.api = api
+        self.cache = cache
+        self.outbox = Outbox(cache, viewer_role=viewer_role)
+        self.viewer_role = viewer_role
+        self.long_poll_seconds = long_poll_seconds
+        self.page_size = page_size
+        self.backoff = backoff
+        self._doorbell = threading.Event()
+        self._submitted = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: _LoopThread | None = None
+        self._state = "syncing"
+        self._message = ""
+        self._retry_at: float | None = None  # time.monotonic() of the next attempt, offline
+        self._rng = random.Random()  # jitter, not a secret
+        # Held while writing to the cache and posting what changed: two threads write (submit on
+        # the UI thread, the loop here), and an older ChangeSet delivered after a newer one
+        # would show a stale row until the order next changes.
+        self._write_lock = threading.Lock()
+        self._deliver.connect(self._delivered, Qt.ConnectionType.QueuedConnection)
+
+    # --- the UI thread's side ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.isRunning():
+            return
+        self._stopping.clear()
+        self._thread = _LoopThread(self._run)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """End the loop; returns within milliseconds (network calls in flight are abandoned)."""
+        self._stopping.set()
+        self._doorbell.set()
+        if self._thread is None:
+            return
+        if self._thread.wait(2000):
+            self._thread = None  # kept otherwise: Qt aborts on destroying a running QThread
+        else:
+            log.warning("the sync thread did not stop within 2 s")
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    def submit(self, action: OutboxAction) -> None:
+        """Queue ``action``, show it at once, and have the loop send it. A refusal by the local
+        rules queues nothing and is reported through ``action_failed``."""
+        order_id = action.entity_id if action.entity == "order" else 0
+        with self._write_lock:
+            try:
+                changes = self.outbox.enqueue(action)
+            except ServiceError as error:
+                self._deliver.emit((describe(error), order_id))
+                return
+            if not changes.is_empty():
+                self._deliver.emit(changes)
+        self._deliver.emit(self._status())
+        self._submitted.set()
+        self._doorbell.set()
+
+    def transition(self, order_id: int, body: TransitionIn) -> None:
+        """Take an order action (``body.version`` is the version the user saw)."""
+        self.submit(OutboxAction(
+            kind=ORDER_TRANSITION, method="POST", path=f"/orders/{order_id}/transitions",
+            body=body.model_dump(mode="json", exclude_none=True), entity="order",
+            entity_id=order_id))
+
+    # --- the loop (its own thread) ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        failures = 0
+        delay = 0.0
+        catching_up = True  # after every start: the cache may be far behind
+        progress = _Progress()
+        poll: _Call[ChangesPage] | None = None
+        self._set_state("syncing", message="Connecting…")
+        while not self._stopping.is_set():
+            try:
+                if delay:
+                    self._pause(delay)
+                    delay = 0.0
+                self._flush()
+                if poll is None:
+                    wait = 0.0 if catching_up else self.long_poll_seconds
+                    poll = _Call(partial(self.api.changes, self.cache.cursor(),
+                                         limit=self.page_size, wait=wait), self._doorbell)
+                if not self._wait_for(poll):
+                    continue  # an action was submitted: send it, the poll stays in flight
+                call, poll = poll, None
+                page = call.result()
+                if page.more:  # fetch the next page while this one is written
+                    poll = _Call(partial(self.api.changes, page.cursor, limit=self.page_size,
+                                         wait=0.0), self._doorbell)
+                with self._write_lock:
+                    changes = self.cache.apply_page(page)
+                    if not changes.is_empty():
+                        self.changed.emit(changes)
+                failures = 0
+                catching_up = page.more
+                if catching_up:
+                    progress.pages += 1
+                    progress.changes += len(page.changes)
+                    self._set_state("syncing", message=(
+                        f"Downloading changes: {progress.pages:,} pages, "
+                        f"{progress.changes:,} changes so far"))
+                else:
+                    progress = _Progress()
+                    self._set_state("online")
+            except _Stopped:
+                break
+            except Unauthorized as error:
+                self._set_state("signed_out", message=describe(error))
+                self.signed_out.emit()
+                break
+            except Exception as error:
+                # Unreachable, failing, a page the cache could not read, or a bug: try again
+                # later; a bug must not end syncing silently for the rest of the session.
+                if not isinstance(error, ServiceError):
+                    log.exception("the sync loop failed; retrying")
+                poll = None
+                catching_up = True  # so that coming back shows at once, not after a long-poll
+                failures += 1
+                base, cap = self.backoff
+                delay = self._rng.uniform(0, min(cap, base * 2 ** (failures - 1)))
+                if isinstance(error, Offline | ServerError | RateLimited):
+                    self._set_state("offline", message=describe(error), retry_in=delay)
+
+    def _flush(self) -> None:
+        """Send pending entries oldest first; raises on the first one that cannot be decided."""
+        last = 0
+        while True:
+            entry = next((e for e in self.outbox.pending() if e.id > last), None)
+            if entry is None:
+                return
+            last = entry.id
+            self._send(entry)
+
+    def _send(self, entry: OutboxEntry) -> None:
+        action = entry.action
+        order_id = action.entity_id if action.entity == "order" else 0
+        try:
+            answer = self._call(partial(self.api.send, action.method, action.path,
+                                        action.body, entry.key))
+        except Unauthorized:
+            raise
+        except ServiceError as error:
+            if _transient(error):
+                raise
+            self._back_online()
+            message = describe(error)
+            current = error.details.get("current") if isinstance(error, Conflict) else None
+            with self._write_lock:
+                changes = self.outbox.roll_back(entry.id, message,
+                                                current if isinstance(current, dict) else None)
+                if not changes.is_empty():
+                    self.changed.emit(changes)
+            self._emit_status()  # first: when the refusal is shown, the count is already right
+            self.action_failed.emit(message, order_id)
+            return
+        self._back_online()
+        with self._write_lock:
+            changes = self.outbox.mark_done(entry.id,
+                                            answer if action.entity == "order" else None)
+            if not changes.is_empty():
+                self.changed.emit(changes)
+        self._emit_status()
+
+    # --- waiting ----------------------------------------------------------------------------------
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        call = _Call(fn, self._doorbell)
+        while not call.done.is_set():
+            self._ring_wait(None)
+        return call.result()
+
+    def _wait_for(self, call: _Call[Any]) -> bool:
+        """Wait until ``call`` is over (True) or an action is submitted (False)."""
+        while not call.done.is_set():
+            if self._submitted.is_set():
+                self._submitted.clear()
+                return False
+            self._ring_wait(None)
+        return True
+
+    def _pause(self, seconds: float) -> None:
+        """Back off for ``seconds``, or until an action is submitted."""
+        deadline = time.monotonic() + seconds
+        while not self._submitted.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._ring_wait(left)
+        self._submitted.clear()
+
+    def _ring_wait(self, timeout: float | None) -> None:
+        # Checked before sleeping and after waking; whoever rings sets their flag first, so a
+        # ring between the check and the wait is not lost (the event stays set).
+        if self._stopping.is_set():
+            raise _Stopped
+        self._doorbell.wait(timeout)
+        self._doorbell.clear()
+        if self._stopping.is_set():
+            raise _Stopped
+
+    # --- status -----------------------------------------------------------------------------------
+
+    def _back_online(self) -> None:
+        if self._state == "offline":
+            self._set_state("online")
+
+    def _set_state(self, state: str, *, message: str = "",
+                   retry_in: float | None = None) -> None:
+        self._state, self._message = state, message
+        self._retry_at = None if retry_in is None else time.monotonic() + retry_in
+        self._emit_status()
+
+    def _emit_status(self) -> None:
+        self.status_changed.emit(self._status())
+
+    def _status(self) -> SyncStatus:
+        retry_at = self._retry_at
+        retry_in = None if retry_at is None else max(0.0, retry_at - time.monotonic())
+        return SyncStatus(state=self._state, last_sync=self.cache.last_sync(),
+                          pending=self.outbox.count(), progress=None, message=self._message,
+                          retry_in=retry_in)
+
+    def _delivered(self, item: object) -> None:
+        """On the UI thread: what submit() posted."""
+        if isinstance(item, ChangeSet):
+            self.changed.emit(item)
+        elif isinstance(item, SyncStatus):
+            self.status_changed.emit(item)
+        elif isinstance(item, tuple):
+            self.action_failed.emit(*item)
