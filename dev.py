@@ -46,7 +46,7 @@ def ensure_environment() -> None:
 
 
 def app(args: list[str]) -> None:
-    _run(BIN / "litdesk-server", "--demo", *args)
+    _run(BIN / "litdesk", "--demo", *args)
 
 
 def test(args: list[str]) -> None:

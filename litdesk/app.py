@@ -1,0 +1,384 @@
+"""LitDesk's composition root: the command line, and ``LitDeskApp``, which builds the services,
+models and window and connects their signals.
+
+Only this module and ``sign_in.py`` (how a token is obtained) know every layer. Startup never
+blocks the UI thread: the embedded server's start, keyring reads, sign-in and the cache's first
+load all run through ``Background`` and continue in callbacks on the UI thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import platformdirs
+from PySide6.QtCore import QEventLoop, QObject, QSettings, QTimer, Signal
+from PySide6.QtWidgets import QApplication
+
+from litdesk.domain.orders import Role
+from litdesk.models.order_board import OrderBoardModel
+from litdesk.services.background import Background
+from litdesk.services.cache import LocalCache
+from litdesk.services.credentials import CredentialStore
+from litdesk.services.errors import describe
+from litdesk.services.records import ChangeSet, OrderRow, SyncStatus
+from litdesk.services.sync import SyncEngine
+from litdesk.sign_in import SignedIn, SignInFlow
+from litdesk.views.account_picker import ROLE_TITLES, AccountPicker
+from litdesk.views.main_window import VIEWS, MainWindow
+from litdesk.views.order_board import OrderBoardView
+from litdesk.views.settings_dialog import SettingsDialog, check_server_url
+from litdesk.views.sign_in_dialog import SignInDialog
+
+APP_NAME = "LitDesk"
+FIRST_SYNC_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the command line asked for."""
+
+    server: str | None = None
+    demo: bool = False
+    account: str | None = None
+    data_dir: Path | None = None
+    screenshot: Path | None = None
+    view: str = "orders"
+    size: tuple[int, int] | None = None
+
+
+def _size(text: str) -> tuple[int, int]:
+    found = re.fullmatch(r"(\d{2,5})[xX](\d{2,5})", text.strip())
+    if not found:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1280x800, not {text!r}")
+    return int(found.group(1)), int(found.group(2))
+
+
+def _server(text: str) -> str:
+    url, problem = check_server_url(text)
+    if problem or not url:
+        raise argparse.ArgumentTypeError(problem or "the server URL must not be empty")
+    return url
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(prog="litdesk", description="LitDesk desktop app.")
+    parser.add_argument("--server", type=_server, metavar="URL",
+                        help="use this remote server (default: the built-in one)")
+    parser.add_argument("--demo", action="store_true",
+                        help="use the built-in server with demo data and pick a demo account")
+    parser.add_argument("--account", metavar="EMAIL",
+                        help="sign in as this demo or local account without asking")
+    parser.add_argument("--data-dir", type=Path, metavar="PATH",
+                        help="keep the built-in database, the cache and settings here")
+    parser.add_argument("--screenshot", type=Path, metavar="PATH",
+                        help="wait for the first sync, save the window as a PNG and exit")
+    parser.add_argument("--view", choices=VIEWS, default="orders", help="the page to show first")
+    parser.add_argument("--size", type=_size, metavar="WxH", help="window size, e.g. 1280x800")
+    args = parser.parse_args(argv)
+    if args.server and args.demo:
+        parser.error("--demo uses the built-in server; leave out --server")
+    return Options(server=args.server, demo=args.demo, account=args.account,
+                   data_dir=args.data_dir, screenshot=args.screenshot, view=args.view,
+                   size=args.size)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", text).strip("_")[:40]
+
+
+@dataclass(eq=False)
+class Session:
+    """One signed-in account on one server: its cache, sync engine, board model and view."""
+
+    who: SignedIn
+    cache: LocalCache
+    engine: SyncEngine
+    model: OrderBoardModel
+    board: OrderBoardView
+    synced: bool = False  # the first sync has reached the head of the feed
+
+
+class LitDeskApp(QObject):
+    """The whole app without its event loop: ``start()`` shows the window and begins (server,
+    sign-in, sync), ``close()`` takes everything down. Tests build it directly."""
+
+    session_started = Signal(object)  # Session
+    first_sync_done = Signal()
+    startup_failed = Signal(str)
+
+    def __init__(self, options: Options, *, credentials: CredentialStore | None = None,
+                 settings: QSettings | None = None, long_poll_seconds: float = 25.0,
+                 backoff: tuple[float, float] = (0.5, 30.0), page_size: int = 1000) -> None:
+        super().__init__()
+        self.options = options
+        self.data_dir = options.data_dir or Path(platformdirs.user_data_dir(APP_NAME,
+                                                                            appauthor=False))
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if settings is None:
+            settings = (QSettings(str(self.data_dir / "settings.ini"), QSettings.Format.IniFormat)
+                        if options.data_dir else QSettings())
+        self.settings = settings
+        self.credentials = credentials or CredentialStore()
+        self._long_poll_seconds = long_poll_seconds
+        self._backoff = backoff
+        self._page_size = page_size
+        self.background = Background(self)
+        self.window = MainWindow()
+        self.flow = SignInFlow(self.window, self.background, settings, self.credentials,
+                               self.data_dir, demo=options.demo, account=options.account,
+                               unattended=options.screenshot is not None)
+        self.flow.signed_in.connect(self._open_session)
+        self.flow.failed.connect(self._fail)
+        self.flow.signed_out.connect(self._signed_out_view)
+        self.session: Session | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self._server_override = options.server
+        self._closed = False
+
+        self.window.settings_requested.connect(self.open_settings)
+        self.window.sign_out_requested.connect(self.sign_out)
+        self.window.sign_in_requested.connect(self.flow.sign_in_again)
+        if options.size:
+            self.window.resize(*options.size)
+        self.window.show_view(options.view)
+
+    @property
+    def sign_in_dialog(self) -> SignInDialog | None:
+        return self.flow.sign_in_dialog
+
+    @property
+    def account_picker(self) -> AccountPicker | None:
+        return self.flow.account_picker
+
+    def server_url(self) -> str:
+        """The remote server in use; empty for the built-in one."""
+        if self.options.demo:
+            return ""
+        return self._server_override or str(self.settings.value("server/url", "") or "")
+
+    def start(self) -> None:
+        self.window.show()
+        self.flow.start(self.server_url())
+
+    def _fail(self, text: str) -> None:
+        self.window.status_line.set_status(SyncStatus(state="offline", message=text))
+        self.window.show_error(text)
+        self.startup_failed.emit(text)
+
+    # --- a session -----------------------------------------------------------------------------
+
+    def _cache_path(self, server_key: str, email: str) -> Path:
+        # Readable, with a hash so that two servers with similar names never share a file.
+        digest = hashlib.sha256(f"{server_key}|{email}".encode()).hexdigest()[:12]
+        name = f"{_slug(server_key.split('://')[-1])}-{_slug(email)}-{digest}.sqlite3"
+        folder = self.data_dir / "cache"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / name
+
+    def _open_session(self, who: SignedIn) -> None:
+        self._end_session()
+        role = Role(who.user.role)
+        cache = LocalCache(self._cache_path(who.server_key, who.user.email))
+        engine = SyncEngine(who.api, cache, viewer_role=role,
+                            long_poll_seconds=self._long_poll_seconds, backoff=self._backoff,
+                            page_size=self._page_size)
+        model = OrderBoardModel(role)
+        board = OrderBoardView(model)
+        session = Session(who, cache, engine, model, board)
+        self.session = session
+
+        engine.changed.connect(lambda changes: self._on_changed(session, changes))
+        engine.status_changed.connect(lambda status: self._on_status(session, status))
+        engine.action_failed.connect(
+            lambda text, order_id: self._on_refused(session, text, order_id))
+        engine.signed_out.connect(lambda: self._on_token_refused(session))
+        board.order_activated.connect(self.open_order)
+
+        where = {"demo": "Demo data", "local": "On this computer"}.get(who.server_key,
+                                                                      who.server_key)
+        self.window.set_account(who.user.name, f"{ROLE_TITLES[role]} · {where}")
+        self.window.set_signed_in(True, can_sign_out=who.server_key != "local")
+        self.window.status_line.set_starting("Loading your orders…")
+
+        def loaded(rows: list[OrderRow]) -> None:
+            if session is not self.session:
+                return
+            model.set_rows(rows)
+            if rows or cache.cursor() > 0:  # else keep "Loading…" until the first sync says
+                self.window.set_board(board)
+            engine.start()
+
+        # 100k rows take a noticeable moment: read them off the UI thread.
+        self.background.run(cache.order_rows, on_success=loaded,
+                            on_failure=lambda error: self._fail(describe(error)))
+        self.session_started.emit(session)
+
+    def _end_session(self) -> None:
+        session, self.session = self.session, None
+        if session is None:
+            return
+        session.engine.stop()
+        for signal in (session.engine.changed, session.engine.status_changed,
+                       session.engine.action_failed, session.engine.signed_out):
+            signal.disconnect()
+        session.cache.close()
+        self.window.clear_board()
+
+    def _signed_out_view(self, text: str) -> None:
+        self._end_session()
+        self.window.clear_board(text)
+        self.window.set_account("")
+        self.window.set_signed_in(False)
+        self.window.status_line.set_status(SyncStatus(state="signed_out"))
+
+    # --- what the engine says ------------------------------------------------------------------
+
+    def _on_changed(self, session: Session, changes: ChangeSet) -> None:
+        if session is not self.session:
+            return
+        session.model.apply(changes)
+        if self.window.board() is not session.board:
+            self.window.set_board(session.board)
+        shown = self.window.order_pane.order_id
+        if shown is None:
+            return
+        if shown in changes.removed_orders:
+            self.window.order_pane.clear()
+        elif any(row.id == shown for row in changes.orders):
+            self.open_order(shown)
+
+    def _on_status(self, session: Session, status: SyncStatus) -> None:
+        if session is not self.session:
+            return
+        self.window.status_line.set_status(status)
+        if status.state == "online" and not session.synced:
+            session.synced = True
+            if self.window.board() is not session.board:
+                self.window.set_board(session.board)  # an account with no orders yet
+            self.first_sync_done.emit()
+
+    def _on_refused(self, session: Session, text: str, order_id: int) -> None:
+        if session is not self.session:
+            return
+        self.window.show_error(text)
+        if order_id and order_id == self.window.order_pane.order_id:
+            self.open_order(order_id)
+
+    def _on_token_refused(self, session: Session) -> None:
+        if session is self.session:
+            self.flow.token_refused(session.who)
+
+    # --- what the person asks for --------------------------------------------------------------
+
+    def open_order(self, order_id: int) -> None:
+        """Show the order in the pane (from the cache: one row by key, no network)."""
+        session = self.session
+        if session is None:
+            return
+        self.window.order_pane.show_order(session.cache.order(order_id),
+                                          Role(session.who.user.role))
+
+    def sign_out(self) -> None:
+        session = self.session
+        if session is not None and session.who.server_key != "local":
+            self.flow.sign_out(session.who)
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.server_url(), parent=self.window)
+        dialog.accepted.connect(lambda: self._apply_settings(dialog.server_url()))
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def _apply_settings(self, url: str) -> None:
+        if url == self.server_url():
+            return
+        self.settings.setValue("server/url", url)
+        self._server_override = None
+        self.options = replace(self.options, demo=False, account=None)
+        self._signed_out_view("Switching servers…")
+        self.window.show_status_message("Server changed.")
+        self.flow.demo, self.flow.account = False, None
+        self.flow.start(url)
+
+    # --- ending --------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._end_session()
+        if self.settings_dialog is not None:
+            self.settings_dialog.close()
+        self.background.shutdown()
+        self.flow.close()
+        self.settings.sync()
+        self.window.close()
+        self.window.deleteLater()
+
+    # --- screenshots ---------------------------------------------------------------------------
+
+    def screenshot(self, path: Path, timeout_s: float = FIRST_SYNC_TIMEOUT_S) -> int:
+        """Start, wait for the first sync, save the window to ``path``; 0 on success."""
+        loop = QEventLoop()
+        outcome: list[str] = []
+
+        def finish(problem: str) -> None:
+            if not outcome:
+                outcome.append(problem)
+                loop.quit()
+
+        self.first_sync_done.connect(lambda: finish(""))
+        self.startup_failed.connect(finish)
+        QTimer.singleShot(int(timeout_s * 1000), lambda: finish(
+            f"the first sync did not finish within {timeout_s:.0f} s"))
+        self.start()
+        loop.exec()
+        if outcome[0]:
+            print(f"litdesk: no screenshot: {outcome[0]}", file=sys.stderr)
+            return 1
+        session = self.session
+        if session is not None and session.model.rowCount() > 0:
+            # An open order shows more of the app than an empty pane.
+            first = session.model.order_id(0)
+            session.board.select_order(first)
+            self.open_order(first)
+        # Twice: layout requests posted while handling the first batch need a second pass.
+        for _ in range(2):
+            QApplication.sendPostedEvents()
+            QApplication.processEvents()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.window.grab().save(str(path), "PNG"):
+            print(f"litdesk: could not write {path}", file=sys.stderr)
+            return 1
+        return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = parse_args(argv)
+    if options.screenshot is not None:
+        # Nothing needs to appear on a screen; this also works where there is none.
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    existing = QApplication.instance()
+    qt_app = existing if isinstance(existing, QApplication) else QApplication(
+        [sys.argv[0] if sys.argv else "litdesk"])
+    qt_app.setApplicationName(APP_NAME)
+    qt_app.setOrganizationName(APP_NAME)
+    app = LitDeskApp(options)
+    try:
+        if options.screenshot is not None:
+            return app.screenshot(options.screenshot)
+        app.start()
+        return int(qt_app.exec())
+    finally:
+        app.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
