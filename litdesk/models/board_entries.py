@@ -31,9 +31,20 @@ class Column(IntEnum):
 
 HEADERS = ("Order", "Status", "Advertiser", "Space", "Value", "Ordered", "Updated")
 
+
+def counterpart(row: OrderRow, viewer: Role) -> str:
+    """The other party's name: advertisers see who they ordered from, everyone else the buyer.
+    The ADVERTISER column shows this, under the header :func:`party_header` gives."""
+    return row.influencer_name if viewer is Role.ADVERTISER else row.advertiser_name
+
+
+def party_header(viewer: Role) -> str:
+    return "Influencer" if viewer is Role.ADVERTISER else "Advertiser"
+
 NEEDS_ACTION = "needs_action"
 ALL = "all"
-GROUP_KEYS: tuple[str, ...] = (NEEDS_ACTION, *(g.value for g in StatusGroup), ALL)
+# "All" first: it is the default tab, and a scrolled tab bar would otherwise hide the others.
+GROUP_KEYS: tuple[str, ...] = (ALL, NEEDS_ACTION, *(g.value for g in StatusGroup))
 """Every group key the board accepts, in the order its tabs show them."""
 
 # Sorting by status follows the board's groups (new → closed), then the lifecycle within a group,
@@ -50,7 +61,7 @@ class BoardEntry:
     """One row plus what filtering needs, computed once when the row arrives (never in data()).
     """
 
-    __slots__ = ("group", "hay", "id", "mine", "rank", "row")
+    __slots__ = ("group", "hay", "id", "mine", "party", "rank", "row")
 
     def __init__(self, row: OrderRow, viewer: Role) -> None:
         self.row = row
@@ -58,10 +69,11 @@ class BoardEntry:
         self.group = STATUS_GROUP[row.status]
         self.rank = STATUS_RANK[row.status]
         self.mine = row.awaiting == viewer
+        self.party = counterpart(row, viewer)
         # One lowercase string per row makes a keystroke one substring test per row; the
         # newlines keep a search term from matching across two fields.
-        self.hay = "\n".join((row.advertiser_name, row.space_title, row.number,
-                              row.brief)).casefold()
+        self.hay = "\n".join((row.advertiser_name, row.influencer_name, row.space_title,
+                              row.number, row.brief)).casefold()
 
     def in_group(self, key: str) -> bool:
         if key == ALL:
@@ -107,7 +119,7 @@ _ID = attrgetter("id")
 SORT_KEYS: dict[Column, Callable[[BoardEntry], Any]] = {
     Column.ORDER: _ID,
     Column.STATUS: attrgetter("rank"),
-    Column.ADVERTISER: lambda e: e.row.advertiser_name.casefold(),
+    Column.ADVERTISER: lambda e: e.party.casefold(),
     Column.SPACE: lambda e: e.row.space_title.casefold(),
     Column.VALUE: attrgetter("row.value_cents"),  # cents, whatever the currency
     Column.ORDERED: attrgetter("row.created_at"),

@@ -52,6 +52,8 @@ from litdesk.models.board_entries import (
     Column,
     Ordering,
     by_group,
+    counterpart,
+    party_header,
     ranges,
     refines,
     search,
@@ -164,7 +166,7 @@ class OrderBoardModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
             return None
         if role == _DISPLAY:
-            return HEADERS[section]
+            return party_header(self._viewer) if section == Column.ADVERTISER else HEADERS[section]
         if role == _ALIGN:
             return _RIGHT if section == Column.VALUE else _LEFT
         if role == _INITIAL_SORT:  # the first click on Value or a date shows the largest first
@@ -183,7 +185,7 @@ class OrderBoardModel(QAbstractTableModel):
             return None
         row = self._visible[index.row()].row
         if role in (_DISPLAY, _ACCESSIBLE):
-            return self._cells.text(row, index.column())
+            return self._cells.text(row, index.column(), counterpart(row, self._viewer))
         if role == OrderIdRole:
             return row.id
         if role == StatusRole:

@@ -30,13 +30,13 @@ class CellText:
         self._months = [""] + [self._locale.monthName(m, QLocale.FormatType.ShortFormat)
                                for m in range(1, 13)]
 
-    def text(self, row: OrderRow, column: int) -> str:
+    def text(self, row: OrderRow, column: int, party: str = "") -> str:
         if column == Column.ORDER:
             return row.number
         if column == Column.STATUS:
             return row.status.label
         if column == Column.ADVERTISER:
-            return row.advertiser_name
+            return party or row.advertiser_name
         if column == Column.SPACE:
             return row.space_title
         if column == Column.VALUE:

@@ -366,3 +366,18 @@ def test_a_batch_between_searches_is_not_hidden_by_a_remembered_result(
     model.set_search("lagoon")
     values = [model.index(r, 0).data(RowRole).value_cents for r in range(model.rowCount())]
     assert values == sorted(values)
+
+
+def test_an_advertiser_sees_the_influencer_in_the_party_column(qtmodeltester: ModelTester) -> None:
+    model = OrderBoardModel(Role.ADVERTISER)
+    model.set_rows(order_rows(5))
+    qtmodeltester.check(model)
+    assert model.headerData(Column.ADVERTISER, Qt.Orientation.Horizontal) == "Influencer"
+    assert model.index(0, Column.ADVERTISER).data() == "Ivy Influencer"
+    influencer_view = OrderBoardModel(Role.INFLUENCER)
+    influencer_view.set_rows(order_rows(5))
+    assert influencer_view.headerData(Column.ADVERTISER, Qt.Orientation.Horizontal) == \
+        "Advertiser"
+    assert influencer_view.index(0, Column.ADVERTISER).data() != "Ivy Influencer"
+    model.set_search("ivy")
+    assert model.rowCount() == 5

@@ -73,8 +73,8 @@ def test_tabs_show_counts_and_switch_groups(view: OrderBoardView) -> None:
     texts = tab_texts(view)
     assert texts["needs_action"] == f"Needs my action ({counts['needs_action']})"
     assert texts["all"] == "All (200)"
-    assert list(texts) == ["needs_action", "new", "feedback", "payment", "in_progress",
-                           "completed", "problems", "closed", "all"]
+    assert list(texts) == ["all", "needs_action", "new", "feedback", "payment", "in_progress",
+                           "completed", "problems", "closed"]
     view.tabs.setCurrentIndex(list(texts).index("problems"))
     assert view.model.group() == "problems"
     assert view.table.model().rowCount() == counts["problems"]
@@ -89,9 +89,9 @@ def test_tab_counts_follow_a_sync_batch(view: OrderBoardView) -> None:
 
 def test_empty_group_says_so(view: OrderBoardView) -> None:
     view.model.set_rows([order_row(1, status=OrderStatus.COMPLETED)])  # awaits nobody
-    view.tabs.setCurrentIndex(view.tabs.count() - 2)  # Closed
+    view.tabs.setCurrentIndex(list(tab_texts(view)).index("closed"))
     assert view.empty_title.text() == "No orders in Closed"
-    view.tabs.setCurrentIndex(0)
+    view.tabs.setCurrentIndex(list(tab_texts(view)).index("needs_action"))
     assert view.empty_title.text() == "Nothing needs your action"
 
 
