@@ -44,8 +44,15 @@ class CellText:
         if column == Column.ORDERED:
             return self.date(row.created_at)
         if column == Column.UPDATED:
-            return f"{self.date(row.updated_at)}, {self.time(row.updated_at)}"
+            return self.recent(row.updated_at)
         return ""
+
+    def recent(self, when: datetime) -> str:
+        """Today's changes by their time, older ones by their date (as mail clients do), so the
+        column stays narrow and the Space column gets the room."""
+        local = when.astimezone() if when.tzinfo else when
+        now = datetime.now(local.tzinfo)
+        return self.time(when) if local.date() == now.date() else self.date(when)
 
     def money(self, cents: int, currency: str) -> str:
         digits = 0 if currency in _NO_DECIMALS else 2

@@ -41,6 +41,8 @@ class ServerState:
     db: Database
     payments: PaymentProvider
     notifier: Notifier = field(default_factory=Notifier)
+    # Set when the server is stopping: long-polls answer at once instead of being cancelled.
+    closing: bool = False
 
 
 def server_state(request: Request) -> ServerState:

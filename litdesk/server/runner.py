@@ -58,5 +58,10 @@ class ServerThread:
         return f"http://{self.host}:{self.port}"
 
     def stop(self) -> None:
+        state = getattr(self.app.state, "litdesk", None)
+        if state is not None:
+            # Release waiting long-polls first, so shutdown need not cancel them mid-request.
+            state.closing = True
+            state.notifier.notify()
         self._server.should_exit = True
         self._thread.join(10)

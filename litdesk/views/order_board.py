@@ -52,10 +52,10 @@ SEARCH_PLACEHOLDER = "Search advertiser, space, order number, brief"
 # Widths as samples of text, so they follow the user's font size.
 _COLUMN_SAMPLES = {
     Column.ORDER: "LD-0000000",
-    Column.ADVERTISER: "Blue Lagoon Travel Co",
+    Column.ADVERTISER: "Tidewater Outdoor",
     Column.VALUE: "$00,000.00",
     Column.ORDERED: "00 Mmm 0000",
-    Column.UPDATED: "00 Mmm 0000, 00:00 AM",
+    Column.UPDATED: "00 Mmm 0000",
 }
 _CELL_PADDING = 24
 _TEXT_MARGIN = 7  # each side of a cell's text; Qt's 3 px glued "$9,004.49" to "2 Jan 2023"

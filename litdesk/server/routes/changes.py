@@ -50,7 +50,7 @@ async def changes(
         woken = state.notifier.current()  # taken before reading, so no commit slips between
         page = await run_in_threadpool(_page, state, viewer, after, limit)
         remaining = deadline - time.monotonic()
-        if page.changes or remaining <= 0:
+        if page.changes or remaining <= 0 or state.closing:
             return page
         after = page.cursor  # others' changes may have moved the head past the caller's cursor
         with contextlib.suppress(TimeoutError):
