@@ -134,8 +134,8 @@ class LiveServer:
             client.close()
 
 
-@pytest.fixture(scope="session")
-def live_server(db_url: str) -> Iterator[LiveServer]:
+def serve(db_url: str) -> Iterator[LiveServer]:
+    """Migrate ``db_url``, serve it on an ephemeral port, and tear everything down after."""
     # A short long-poll cap keeps generated requests (schemathesis) from idling for a minute.
     settings = Settings(db_url=db_url, max_attachment_bytes=1024 * 1024,
                         max_long_poll_seconds=5)
@@ -150,6 +150,11 @@ def live_server(db_url: str) -> Iterator[LiveServer]:
         db.dispose()
 
 
+@pytest.fixture(scope="session")
+def live_server(db_url: str) -> Iterator[LiveServer]:
+    yield from serve(db_url)
+
+
 @pytest.fixture
 def server(live_server: LiveServer) -> LiveServer:
     return live_server
@@ -158,14 +163,4 @@ def server(live_server: LiveServer) -> LiveServer:
 @pytest.fixture(scope="session")
 def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     path = tmp_path_factory.mktemp("client-server") / "litdesk.sqlite3"
-    settings = Settings(db_url=f"sqlite:///{path}", max_attachment_bytes=1024 * 1024,
-                        max_long_poll_seconds=5)
-    app, db = prepare(settings)
-    thread = ServerThread(app).start()
-    server = LiveServer(thread.base_url, db, thread)
-    try:
-        yield server
-    finally:
-        server.close()
-        thread.stop()
-        db.dispose()
+    yield from serve(f"sqlite:///{path}")
