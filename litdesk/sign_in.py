@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QSettings, Signal
 
 from litdesk.domain.orders import Role
 from litdesk.domain.wire import LoginOut, UserOut
-from litdesk.services.api_client import ApiClient
+from litdesk.services.api_client import ApiClient, server_root
 from litdesk.services.background import Background
 from litdesk.services.credentials import CredentialStore
 from litdesk.services.embedded import EmbeddedServer
@@ -104,8 +104,7 @@ class SignInFlow(QObject):
                                 f"The built-in server could not start: {error}"))
 
     def _choose_local_account(self, server: EmbeddedServer) -> None:
-        if self.api is None or self.api.base_url != server.base_url:
-            self.api = ApiClient(server.base_url)
+        self._client_for(server.base_url)
         wanted = self.account
         if not wanted and server.demo and self.unattended:
             wanted = str(self.settings.value("demo/account", DEMO_DEFAULT_ACCOUNT))
@@ -152,7 +151,7 @@ class SignInFlow(QObject):
     # --- a remote server ---------------------------------------------------------------------
 
     def _start_remote(self, url: str) -> None:
-        self.api = ApiClient(url)
+        self._client_for(url)
         self.window.status_line.set_starting("Signing in…")
         email = self.account or ""
         if not email and self.settings.value("session/server", "") == url:
@@ -207,9 +206,7 @@ class SignInFlow(QObject):
         dialog, url = self.sign_in_dialog, self.server_url
         if dialog is None:
             return
-        if self.api is None or self.api.base_url != url.rstrip("/"):
-            self.api = ApiClient(url)
-        api, store = self.api, self.credentials
+        api, store = self._client_for(url), self.credentials
 
         def done(login: LoginOut) -> None:
             if dialog is not self.sign_in_dialog or not dialog.isVisible():
@@ -266,6 +263,16 @@ class SignInFlow(QObject):
                             on_failure=lambda _error: None)
         self.signed_out.emit(describe(Unauthorized("token refused")))
         self.ask(who.user.email, notice=describe(Unauthorized("token refused")))
+
+    def _client_for(self, url: str) -> ApiClient:
+        """The one API client, for ``url``; a client for another server is closed first so
+        its pooled connections do not outlive it."""
+        if self.api is not None and self.api.base_url == server_root(url):
+            return self.api
+        if self.api is not None:
+            self.api.close()
+        self.api = ApiClient(url)
+        return self.api
 
     def sign_in_again(self) -> None:
         """File, Sign in… after a dialog was dismissed."""

@@ -103,6 +103,12 @@ def _retryable(error: ServiceError) -> bool:
         isinstance(error, ServerError) and (error.status or 0) >= 500)
 
 
+def server_root(url: str) -> str:
+    """``https://host`` from what a person typed: spaces, a trailing slash or ``/api/v1``."""
+    root = url.strip().rstrip("/")
+    return root[: -len(API_PREFIX)] if root.endswith(API_PREFIX) else root
+
+
 class ApiClient:
     """A LitDesk server's API over one keep-alive ``httpx.Client``; safe to share between threads.
 
@@ -114,9 +120,7 @@ class ApiClient:
                  transport: httpx.BaseTransport | None = None, timeout: float = 15.0,
                  sleep: Callable[[float], None] = time.sleep,
                  rng: random.Random | None = None) -> None:
-        root = base_url.strip().rstrip("/")
-        if root.endswith(API_PREFIX):
-            root = root[: -len(API_PREFIX)]
+        root = server_root(base_url)
         if not root.startswith(("http://", "https://")):
             raise Invalid(f"The server address must start with http:// or https:// ({root!r}).")
         self.base_url = root

@@ -10,9 +10,7 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import fail
-from keyring.errors import PasswordDeleteError
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
@@ -22,28 +20,9 @@ from litdesk.server.config import Settings
 from litdesk.server.runner import ServerThread, prepare
 from litdesk.services.records import OrderRow
 from tests.live_server import Account, LiveServer
+from tests.memory_keyring import MemoryKeyring
 
 WAIT_MS = 15_000
-
-
-class MemoryKeyring(KeyringBackend):
-    """The OS keyring's stand-in (CI has no keyring daemon): entries in a dict."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise PasswordDeleteError("not found")
 
 
 @pytest.fixture
