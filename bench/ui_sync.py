@@ -47,13 +47,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import httpx
 import keyring
-from keyring.backend import KeyringBackend
-from keyring.errors import PasswordDeleteError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.run import login, pct, server_process
 from bench.sync import EMAIL, floor, seed
+from tests.memory_keyring import MemoryKeyring
 
 BUYER = "buyer@bench.test"
 HEARTBEAT_MS = 5
@@ -66,26 +65,6 @@ FIRST_SYNC_TIMEOUT_S = 900.0
 # process is asked to stop (it waits for requests in flight). A change wakes a waiting poll at
 # once whatever its length, so this does not change what is measured.
 LONG_POLL_S = 5.0
-
-
-class MemoryKeyring(KeyringBackend):
-    """The OS keyring's stand-in: entries in a dict (as in tests/ui/app_support.py)."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise PasswordDeleteError("not found")
 
 
 def memory_mb() -> tuple[float, float]:
