@@ -38,6 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.measure import memory_mb
 from litdesk.domain.order_guidance import NEEDS_ACTION_BY
 from litdesk.domain.orders import OrderStatus, Role
 from litdesk.services.records import OrderRow
@@ -79,16 +80,6 @@ def make_rows(count: int) -> list[OrderRow]:
             created_at=created, updated_at=created + timedelta(hours=rng.randrange(1, 500)),
             version=1, awaiting=next(iter(roles)) if len(roles) == 1 else None))
     return rows
-
-
-def memory_mb() -> tuple[float, float]:
-    """(VmRSS, VmHWM) of this process in MB, from /proc (no psutil)."""
-    values = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        key, _, rest = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            values[key] = int(rest.split()[0]) / 1024
-    return values["VmRSS"], values["VmHWM"]
 
 
 def timed(action: Callable[[], Any]) -> float:

@@ -50,6 +50,7 @@ import keyring
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.measure import memory_mb
 from bench.run import login, pct, server_process
 from bench.sync import EMAIL, floor, seed
 from tests.memory_keyring import MemoryKeyring
@@ -65,16 +66,6 @@ FIRST_SYNC_TIMEOUT_S = 900.0
 # process is asked to stop (it waits for requests in flight). A change wakes a waiting poll at
 # once whatever its length, so this does not change what is measured.
 LONG_POLL_S = 5.0
-
-
-def memory_mb() -> tuple[float, float]:
-    """(VmRSS, VmHWM) of this process in MB."""
-    values = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        key, _, rest = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            values[key] = int(rest.split()[0]) / 1024
-    return values["VmRSS"], values["VmHWM"]
 
 
 def floor_seconds(api: str, token: str, page_size: int, folder: str) -> float:

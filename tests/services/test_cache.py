@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -19,13 +18,6 @@ from litdesk.services.records import OrderRow
 from tests.live_server import LiveServer
 from tests.server.order_flow import Deal, new_deal
 from tests.services.sync_support import order_change, page, sync
-
-
-@pytest.fixture
-def cache(tmp_path: Path) -> Iterator[LocalCache]:
-    cache = LocalCache(tmp_path / "cache.sqlite3")
-    yield cache
-    cache.close()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ survive reopening the cache file."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,13 +16,6 @@ from litdesk.services.outbox import Outbox
 from tests.live_server import LiveServer
 from tests.server.order_flow import PAID, Deal, new_deal, refused
 from tests.services.sync_support import send, sync, transition, transition_events
-
-
-@pytest.fixture
-def cache(tmp_path: Path) -> Iterator[LocalCache]:
-    cache = LocalCache(tmp_path / "cache.sqlite3")
-    yield cache
-    cache.close()
 
 
 @pytest.fixture
