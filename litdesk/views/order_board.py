@@ -47,7 +47,9 @@ GROUP_LABELS: dict[str, str] = {
     "closed": "Closed",
     ALL: "All",
 }
-SEARCH_PLACEHOLDER = "Search advertiser, space, order number, brief"
+def search_placeholder(party: str) -> str:
+    """Names the other party's column as the board heads it (Advertiser, or Influencer)."""
+    return f"Search {party.lower()}, space, order number, brief"
 
 # Widths as samples of text, so they follow the user's font size.
 _COLUMN_SAMPLES = {
@@ -99,11 +101,13 @@ class OrderBoardView(QWidget):
             self.tabs.setTabData(self.tabs.addTab(GROUP_LABELS[key]), key)
 
         self.search_field = QLineEdit()
-        self.search_field.setPlaceholderText(SEARCH_PLACEHOLDER)
+        placeholder = search_placeholder(str(model.headerData(
+            Column.ADVERTISER, Qt.Orientation.Horizontal)))
+        self.search_field.setPlaceholderText(placeholder)
         self.search_field.setAccessibleName("Search orders")
         self.search_field.setClearButtonEnabled(True)
         self.search_field.setMinimumWidth(self.fontMetrics().horizontalAdvance(
-            SEARCH_PLACEHOLDER) + 48)
+            placeholder) + 48)
         self.search_field.setMaximumWidth(self.search_field.minimumWidth() * 3 // 2)
 
         self.table = QTableView()

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from litdesk.domain.orders import OrderStatus, Role
 from litdesk.models.order_board import Column, OrderBoardModel
 from litdesk.services.records import ChangeSet
-from litdesk.views.order_board import SEARCH_PLACEHOLDER, OrderBoardView
+from litdesk.views.order_board import OrderBoardView
 from litdesk.views.palette import STATUS_COLOURS
 from tests.ui.order_rows import order_row, order_rows
 
@@ -46,7 +46,8 @@ def tab_texts(view: OrderBoardView) -> dict[str, str]:
 
 
 def test_typing_in_the_search_box_filters_the_table(qtbot: QtBot, view: OrderBoardView) -> None:
-    assert view.search_field.placeholderText() == SEARCH_PLACEHOLDER
+    assert view.search_field.placeholderText() == \
+        "Search advertiser, space, order number, brief"
     type_search(qtbot, view, "Lagoon")
     model = view.table.model()
     assert 0 < model.rowCount() < 200
@@ -184,3 +185,10 @@ def test_down_in_the_search_box_runs_a_pending_search_first(
     view.search_field.setText("ld-000007")
     QTest.keyClick(view.search_field, Qt.Key.Key_Down)
     assert view.current_order_id() == 7
+
+
+def test_an_advertisers_search_box_names_the_influencer(qtbot: QtBot) -> None:
+    board = OrderBoardView(OrderBoardModel(Role.ADVERTISER))
+    qtbot.addWidget(board)
+    assert board.search_field.placeholderText() == \
+        "Search influencer, space, order number, brief"
