@@ -39,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,7 @@ class Heartbeat:
         from PySide6.QtCore import Qt, QTimer
 
         self.ticks: list[float] = []
+        self.cpu: dict[float, float] = {}  # tick -> the UI thread's CPU time then
         self.on_tick: list[Any] = []
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -90,20 +92,31 @@ class Heartbeat:
         self.timer.timeout.connect(self._tick)
 
     def start(self) -> None:
-        self.ticks.append(time.perf_counter())
+        self._tick()
         self.timer.start()
 
     def stop(self) -> None:
         self.timer.stop()
 
     def _tick(self) -> None:
-        self.ticks.append(time.perf_counter())
+        now = time.perf_counter()
+        self.ticks.append(now)
+        self.cpu[now] = time.thread_time()
         for check in self.on_tick:
             check()
 
     def gaps(self, since: float, until: float) -> list[float]:
         ticks = [t for t in self.ticks if since <= t <= until]
         return [b - a for a, b in itertools.pairwise(ticks)]
+
+    def worst(self, since: float, until: float,
+              n: int = 3) -> list[tuple[float, float, float]]:
+        """The ``n`` longest gaps as (seconds after ``since`` when it began, length, CPU time
+        the UI thread used meanwhile: near the length, it was busy; near 0, it waited)."""
+        ticks = [t for t in self.ticks if since <= t <= until]
+        gaps = [(a - since, b - a, self.cpu[b] - self.cpu[a])
+                for a, b in itertools.pairwise(ticks)]
+        return sorted(gaps, key=operator.itemgetter(1), reverse=True)[:n]
 
 
 class Advertiser(threading.Thread):
@@ -162,8 +175,36 @@ class Advertiser(threading.Thread):
             self.done.set()
 
 
+class StallSampler(threading.Thread):
+    """While the heartbeat is late by more than 30 ms, samples the UI thread's Python stack every
+    10 ms: where the longest stalls were spent (``--stacks``)."""
+
+    def __init__(self, heartbeat: Heartbeat) -> None:
+        super().__init__(name="bench-stall-sampler", daemon=True)
+        self.heartbeat = heartbeat
+        self.ui_thread = threading.get_ident()
+        self.samples: Counter[str] = Counter()
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        import traceback
+
+        while not self.stopping.wait(0.010):
+            last = self.heartbeat.ticks[-1] if self.heartbeat.ticks else time.perf_counter()
+            if time.perf_counter() - last < 0.030:
+                continue
+            names = {t.ident: t.name for t in threading.enumerate()}
+            for ident, frame in sys._current_frames().items():
+                if ident == self.ident:
+                    continue
+                stack = traceback.extract_stack(frame)[-4:]
+                where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                                   for f in reversed(stack))
+                self.samples[f"[{names.get(ident, ident)}] {where}"] += 1
+
+
 def run_app(base: str, api: str, n: int, changes: int, page_size: int,
-            data_dir: Path, profile: bool) -> dict[str, Any]:
+            data_dir: Path, profile: bool, stacks: bool = False) -> dict[str, Any]:
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -226,7 +267,10 @@ def run_app(base: str, api: str, n: int, changes: int, page_size: int,
     timeout.start(int(FIRST_SYNC_TIMEOUT_S * 1000))
 
     profiler = cProfile.Profile() if profile else None
+    sampler = StallSampler(heartbeat) if stacks else None
     heartbeat.start()
+    if sampler is not None:
+        sampler.start()
     began = time.perf_counter()
     if profiler is not None:
         profiler.enable()  # this thread only: what the UI thread does
@@ -234,6 +278,10 @@ def run_app(base: str, api: str, n: int, changes: int, page_size: int,
     loop.exec()
     if profiler is not None:
         profiler.disable()
+    if sampler is not None:
+        sampler.stopping.set()
+        sampler.join()
+        result["stacks"] = sampler.samples.most_common(25)
     timeout.stop()
     try:
         if "error" in result:
@@ -241,7 +289,7 @@ def run_app(base: str, api: str, n: int, changes: int, page_size: int,
         done = result["synced_at"]
         gaps = heartbeat.gaps(began, done)
         result.update(sync_s=done - began, stall_s=max(gaps), p99_gap_s=pct(gaps, 0.99),
-                      ticks=len(gaps))
+                      ticks=len(gaps), worst=heartbeat.worst(began, done))
         if profiler is not None:
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(18)
@@ -300,6 +348,8 @@ def main() -> None:
     parser.add_argument("--no-floor", action="store_true", help="skip the floor (faster)")
     parser.add_argument("--profile", action="store_true",
                         help="profile the UI thread during the first sync")
+    parser.add_argument("--stacks", action="store_true",
+                        help="sample the UI thread's stack whenever it stalls over 30 ms")
     parser.add_argument("--switch-interval", type=float, metavar="MS",
                         help="sys.setswitchinterval for this process (Python's default: 5 ms)")
     args = parser.parse_args()
@@ -325,7 +375,7 @@ def main() -> None:
             data_dir = root / "data"
             data_dir.mkdir()
             result = run_app(base, api, n, args.changes, args.page_size, data_dir,
-                             args.profile)
+                             args.profile, args.stacks)
     print_table(n, args, floor_s, result)
 
 
@@ -356,6 +406,10 @@ def print_table(n: int, args: argparse.Namespace, floor_s: float | None,
     rows.append(("UI thread during first sync: longest stall",
                  f"{result['stall_s'] * 1000:.0f} ms",
                  f"≤ {TARGET_STALL_S * 1000:.0f} ms {_mark(result['stall_s'] <= TARGET_STALL_S)}"))
+    rows.append(("UI thread during first sync: the three longest, when",
+                 ", ".join(f"{gap * 1000:.0f} ms @ {at:.2f} s (busy {cpu * 1000:.0f})"
+                           for at, gap, cpu in result["worst"]),
+                 ""))
     rows.append((f"UI thread during first sync: p99 tick gap ({HEARTBEAT_MS} ms timer)",
                  f"{result['p99_gap_s'] * 1000:.1f} ms ({result['ticks']:,} ticks)", ""))
     if "change_p95_s" in result:
@@ -378,6 +432,10 @@ def print_table(n: int, args: argparse.Namespace, floor_s: float | None,
     print(f"{'-' * width}  {'-' * figure_width}  {'-' * 30}")
     for name, figure, target in rows:
         print(f"{name.ljust(width)}  {figure.ljust(figure_width)}  {target}".rstrip())
+    if "stacks" in result:
+        print("\nUI thread stack samples while stalled (10 ms apart, innermost first):")
+        for stack, count in result["stacks"]:
+            print(f"{count:4d}  {stack}")
     if "profile" in result:
         print("\nUI thread during the first sync (cProfile, by own time):")
         print(result["profile"])

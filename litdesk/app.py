@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication
 
 from litdesk.domain.orders import Role
 from litdesk.models.order_board import OrderBoardModel
+from litdesk.services import heap, pulse
 from litdesk.services.background import Background
 from litdesk.services.cache import LocalCache
 from litdesk.services.credentials import CredentialStore
@@ -93,6 +94,10 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.-]+", "_", text).strip("_")[:40]
 
 
+# A batch this large comes from catching up (a first sync, a return after a long time offline).
+_SETTLE_ROWS = 256
+
+
 @dataclass(eq=False)
 class Session:
     """One signed-in account on one server: its cache, sync engine, board model and view."""
@@ -130,6 +135,8 @@ class LitDeskApp(QObject):
         self._backoff = backoff
         self._page_size = page_size
         self.background = Background(self)
+        self.pulse = pulse.Pulse(parent=self)
+        pulse.install(self.pulse)
         self.window = MainWindow()
         self.flow = SignInFlow(self.window, self.background, settings, self.credentials,
                                self.data_dir, demo=options.demo, account=options.account,
@@ -164,6 +171,7 @@ class LitDeskApp(QObject):
         return self._server_override or str(self.settings.value("server/url", "") or "")
 
     def start(self) -> None:
+        heap.settle()  # what start-up built stays: no full collection walks it again
         self.window.show()
         self.flow.start(self.server_url())
 
@@ -211,6 +219,7 @@ class LitDeskApp(QObject):
             if session is not self.session:
                 return
             model.set_rows(rows)
+            heap.settle()
             if rows or cache.cursor() > 0:  # else keep "Loading…" until the first sync says
                 self.window.set_board(board)
             engine.start()
@@ -229,6 +238,7 @@ class LitDeskApp(QObject):
                        session.engine.action_failed, session.engine.signed_out):
             signal.disconnect()
         session.cache.close()
+        heap.release()  # what the session left in reference cycles can be collected
         self.window.clear_board()
 
     def _signed_out_view(self, text: str) -> None:
@@ -244,6 +254,8 @@ class LitDeskApp(QObject):
         if session is not self.session:
             return
         session.model.apply(changes)
+        if len(changes.orders) >= _SETTLE_ROWS:  # catching up: the rows are here to stay
+            heap.settle()
         if self.window.board() is not session.board:
             self.window.set_board(session.board)
         shown = self.window.order_pane.order_id
@@ -260,6 +272,7 @@ class LitDeskApp(QObject):
         self.window.status_line.set_status(status)
         if status.state == "online" and not session.synced:
             session.synced = True
+            heap.settle()
             if self.window.board() is not session.board:
                 self.window.set_board(session.board)  # an account with no orders yet
             self.first_sync_done.emit()
@@ -313,6 +326,7 @@ class LitDeskApp(QObject):
         if self._closed:
             return
         self._closed = True
+        pulse.uninstall(self.pulse)
         self._end_session()
         if self.settings_dialog is not None:
             self.settings_dialog.close()

@@ -7,7 +7,7 @@ a row's position is found by bisection instead of a scan of 100,000 rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import IntEnum
 from operator import attrgetter
 from typing import Any
@@ -71,9 +71,11 @@ class BoardEntry:
         self.mine = row.awaiting == viewer
         self.party = counterpart(row, viewer)
         # One lowercase string per row makes a keystroke one substring test per row; the
-        # newlines keep a search term from matching across two fields.
-        self.hay = "\n".join((row.advertiser_name, row.influencer_name, row.space_title,
-                              row.number, row.brief)).casefold()
+        # newlines keep a search term from matching across two fields. The short fields come
+        # first, so a row they match is settled before its brief is read; the viewer's own
+        # name, on every row, is left out.
+        self.hay = "\n".join((self.party, row.number, row.space_title,
+                              row.brief)).casefold()
 
     def in_group(self, key: str) -> bool:
         if key == ALL:
@@ -168,6 +170,29 @@ class Ordering:
     def same_place(self, a: BoardEntry, b: BoardEntry) -> bool:
         """Whether two versions of one order sort to the same position."""
         return bool(self.key(a) == self.key(b))
+
+
+def splice(entries: list[BoardEntry], leaving: Iterable[BoardEntry],
+           arriving: Iterable[BoardEntry], order: Ordering) -> list[BoardEntry]:
+    """A new list: ``entries`` (in ``order``) without ``leaving`` (those of them it holds) and
+    with ``arriving`` in their places. One pass of slice copies, where inserting one by one
+    would shift the whole tail per row: a page of 1,000 rows into 100,000 in milliseconds."""
+    gone = sorted({at for at in (order.locate(entries, e) for e in leaving) if at >= 0})
+    kept: list[BoardEntry] = []
+    start = 0
+    for at in gone:
+        kept.extend(entries[start:at])
+        start = at + 1
+    kept.extend(entries[start:])
+    result: list[BoardEntry] = []
+    start = 0
+    for entry in order.sorted(list(arriving)):
+        at = order.lower_bound(kept, entry)
+        result.extend(kept[start:at])
+        result.append(entry)
+        start = at
+    result.extend(kept[start:])
+    return result
 
 
 def ranges(rows: list[int], descending: bool = False) -> list[tuple[int, int]]:

@@ -18,6 +18,9 @@ Decisions
   take the lock up front (``BEGIN IMMEDIATE``) and wait for it (``busy_timeout``).
 * **Durability.** ``synchronous=NORMAL``: a committed page or outbox entry survives the app
   crashing; only a power cut can lose the last commits (the feed then simply sends them again).
+* **Long loops step aside for the UI thread.** A loop of many small SQLite calls can keep the
+  UI thread waiting for the GIL for as long as it runs (``pulse.py``), so loops over many rows
+  check the UI thread's pulse every few dozen rows (:func:`courteous`).
 """
 
 from __future__ import annotations
@@ -29,12 +32,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from litdesk.domain.orders import OrderRuleError, OrderStatus, Role
 from litdesk.domain.wire import ChangeOut, ChangesPage
 from litdesk.services.errors import ServerError
 from litdesk.services.optimistic import ORDER_TRANSITION, predict
+from litdesk.services.pulse import step_aside
 from litdesk.services.records import ChangeSet, OrderRow
 
 Json = dict[str, Any]
@@ -126,6 +130,19 @@ _OTHERS: dict[str, tuple[str, tuple[str, ...], str, str]] = {
 _STATUS = {s.value: s for s in OrderStatus}
 _ROLE = {r.value: r for r in Role}
 _parse_time = datetime.fromisoformat
+
+
+T = TypeVar("T")
+_CHECK_EVERY = 32
+
+
+def courteous(items: Iterable[T]) -> Iterator[T]:
+    """``items``, stepping aside every few dozen while the UI thread is starved (see the
+    module's docstring)."""
+    for n, item in enumerate(items, 1):
+        if n % _CHECK_EVERY == 0:
+            step_aside()
+        yield item
 
 
 class CacheVersionError(RuntimeError):
@@ -243,14 +260,14 @@ class LocalCache:
     def order_rows(self) -> list[OrderRow]:
         """Every order as the board shows it, with its pending outbox entries counted (one query;
         100k orders take a fraction of a second, see bench/sync.py)."""
-        return [_row(r) for r in self._conn().execute(_ROWS)]
+        return [_row(r) for r in courteous(self._conn().execute(_ROWS))]
 
     def rows(self, conn: sqlite3.Connection, ids: Iterable[int]) -> list[OrderRow]:
         """The board rows of ``ids`` (those that exist), read through ``conn``."""
         wanted = _dumps(sorted(set(ids)))
         if wanted == "[]":
             return []
-        return [_row(r) for r in conn.execute(_ROWS_OF, (wanted,))]
+        return [_row(r) for r in courteous(conn.execute(_ROWS_OF, (wanted,)))]
 
     def order(self, order_id: int) -> Json | None:
         """The order as shown (the server's JSON with pending changes applied)."""
@@ -287,7 +304,7 @@ class LocalCache:
                 return changes
             orders: set[int] = set()
             try:
-                for change in page.changes:
+                for change in courteous(page.changes):
                     self._apply_change(conn, change, changes, orders)
             except (KeyError, ValueError, TypeError) as error:
                 raise ServerError(f"The server sent a change LitDesk cannot read "

@@ -312,13 +312,36 @@ _change = st.tuples(st.integers(1, 40), _statuses, st.integers(0, 5_000), st.int
                     st.booleans())
 
 
+_Batch = list[tuple[int, OrderStatus, int, int, bool]]
+_columns = st.sampled_from(list(Column))
+_groups = st.sampled_from(GROUP_KEYS)
+_texts = st.sampled_from(["", "o", "lagoon", "ld-0000"])
+
+
 @settings(max_examples=60, deadline=None)
 @given(batches=st.lists(st.lists(_change, max_size=12), min_size=1, max_size=5),
-       column=st.sampled_from(list(Column)), descending=st.booleans(),
-       group=st.sampled_from(GROUP_KEYS), text=st.sampled_from(["", "o", "lagoon", "ld-0000"]))
+       column=_columns, descending=st.booleans(), group=_groups, text=_texts)
 def test_batches_keep_the_same_rows_and_order_as_a_fresh_load(
-        batches: list[list[tuple[int, OrderStatus, int, int, bool]]], column: Column,
-        descending: bool, group: str, text: str) -> None:
+        batches: list[_Batch], column: Column, descending: bool, group: str, text: str) -> None:
+    _check_batches(batches, column, descending, group, text)
+
+
+_bulk_change = st.tuples(st.integers(1, 160), _statuses, st.integers(0, 5_000),
+                         st.integers(0, 72), st.booleans())
+
+
+@settings(max_examples=30, deadline=None)
+@given(batches=st.lists(st.lists(_bulk_change, min_size=64, max_size=120), min_size=1,
+                        max_size=3),
+       column=_columns, descending=st.booleans(), group=_groups, text=_texts)
+def test_bulk_batches_keep_the_same_rows_and_order_as_a_fresh_load(
+        batches: list[_Batch], column: Column, descending: bool, group: str, text: str) -> None:
+    """Batches of 64 rows and more take the one-pass path (a layout change)."""
+    _check_batches(batches, column, descending, group, text)
+
+
+def _check_batches(batches: list[_Batch], column: Column, descending: bool, group: str,
+                   text: str) -> None:
     order = DESC if descending else ASC
 
     def configured(rows: list[OrderRow]) -> OrderBoardModel:
@@ -349,6 +372,23 @@ def test_batches_keep_the_same_rows_and_order_as_a_fresh_load(
     fresh = configured(list(current.values()))
     assert ids(live) == ids(fresh)
     assert live.group_counts() == fresh.group_counts()
+
+
+def test_a_large_batch_is_one_layout_change_that_keeps_the_selection(
+        qtmodeltester: ModelTester) -> None:
+    model = board(qtmodeltester, order_rows(300))
+    selected = QPersistentModelIndex(model.index(model.row_of(150), 2))
+    recorder = Recorder(model)
+    updated = order_row(150, value_cents=1)  # changed in place: a new entry for the same order
+    arriving = [order_row(n) for n in range(301, 400)]
+    model.apply(ChangeSet(orders=[updated, *arriving], removed_orders=[7, 8]))
+    assert recorder.names().count("layoutChanged") == 1
+    assert not {"modelReset", "rowsInserted", "rowsRemoved"} & set(recorder.names())
+    assert model.rowCount() == 300 + 99 - 2
+    assert selected.isValid()
+    assert selected.row() == model.row_of(150)
+    assert selected.data(RowRole) == updated
+    assert ids(model) == sorted(ids(model), reverse=True)  # still newest (highest id) first
 
 
 def test_a_batch_between_searches_is_not_hidden_by_a_remembered_result(
