@@ -7,6 +7,7 @@ a row's position is found by bisection instead of a scan of 100,000 rows.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from enum import IntEnum
 from operator import attrgetter
@@ -105,6 +106,25 @@ def search(base: list[BoardEntry], terms: tuple[str, ...]) -> list[BoardEntry]:
         term = terms[0]
         return [e for e in base if term in e.hay]
     return [e for e in base if all(t in e.hay for t in terms)]
+
+
+_SCAN_CHUNK = 4096  # rows per step of a timed scan: about a millisecond
+
+
+def scan(base: list[BoardEntry], start: int, terms: tuple[str, ...], *, want: int,
+         budget: float) -> tuple[list[BoardEntry], int]:
+    """Search ``base`` from ``start`` in chunks until at least ``want`` rows are found, ``budget``
+    seconds have passed, or the end: the rows found, in order, and where the scan stopped.
+    A base shorter than one chunk is always searched to the end."""
+    found: list[BoardEntry] = []
+    deadline = time.perf_counter() + budget
+    at, end = start, len(base)
+    while at < end:
+        found += search(base[at:at + _SCAN_CHUNK], terms)
+        at = min(at + _SCAN_CHUNK, end)
+        if len(found) >= want or time.perf_counter() >= deadline:
+            break
+    return found, at
 
 
 def by_group(entries: list[BoardEntry], key: str) -> list[BoardEntry]:

@@ -21,6 +21,15 @@ How each change reaches the views:
 * ``set_group``, ``set_search``, ``sort``: one ``layoutChanged`` whose persistent indexes follow
   their orders (the selection survives a search that still shows the selected order); rows that
   disappear get invalid persistent indexes, as ``QSortFilterProxyModel.invalidate`` does.
+
+A search of 100,000 rows reads about 20 MB of text: 20 to 40 ms, over the 30 ms a keystroke may
+take. So ``set_search`` reads the rows in their sort order only until it has a screenful (or a few
+milliseconds have passed): the rows on screen are then already the final top of the result. The
+rest is read in slices of a few milliseconds from the event loop and appended with
+``rowsInserted``; ``search_finished`` says when the whole result is there (``is_searching``
+until then). A batch, a sort or a group change first completes or drops a search in progress, and
+a next letter typed meanwhile searches what the previous one found so far plus what it had not
+read yet.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
@@ -37,6 +47,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
     SignalInstance,
 )
@@ -56,6 +67,7 @@ from litdesk.models.board_entries import (
     party_header,
     ranges,
     refines,
+    scan,
     search,
     search_terms,
     splice,
@@ -92,6 +104,19 @@ _RECENT_SEARCHES = 16
 # announced as one layout change: row by row, each insertion into 100,000 rows shifts the tail
 # (a page of 1,000 took 200 ms), and a thousand scattered ranges are a thousand signals.
 _BULK_ROWS = 64
+# A search first reads until it has this many rows or this much time has passed; then slices of
+# that time each, from the event loop.
+_FIRST_ROWS = 200
+_SLICE_SECONDS = 0.008
+
+
+@dataclass
+class _Scan:
+    """A search in progress: ``_visible`` holds the rows of ``base[:at]`` that match ``terms``."""
+
+    terms: tuple[str, ...]
+    base: list[BoardEntry]
+    at: int
 _PROVIDED = frozenset({_DISPLAY, _ACCESSIBLE, _TOOLTIP, _ALIGN, _FONT, OrderIdRole, StatusRole,
                        RowRole})
 _DESCENDING_FIRST = frozenset({Column.VALUE, Column.ORDERED, Column.UPDATED})
@@ -111,9 +136,12 @@ class OrderBoardModel(QAbstractTableModel):
     RowRole = RowRole
 
     counts_changed = Signal()
+    search_finished = Signal()
 
-    def __init__(self, viewer_role: Role, parent: QObject | None = None) -> None:
+    def __init__(self, viewer_role: Role, parent: QObject | None = None, *,
+                 slice_seconds: float = _SLICE_SECONDS) -> None:
         super().__init__(parent)
+        self._slice_seconds = slice_seconds  # 0: one chunk of rows per slice (tests)
         self._viewer = viewer_role
         self._entries: dict[int, BoardEntry] = {}
         self._grouped: list[BoardEntry] = []
@@ -128,6 +156,11 @@ class OrderBoardModel(QAbstractTableModel):
         self._cells = CellText()
         self._pending_font = QFont()
         self._pending_font.setItalic(True)
+        self._scan: _Scan | None = None
+        self._scan_timer = QTimer(self)
+        self._scan_timer.setSingleShot(True)
+        self._scan_timer.setInterval(0)
+        self._scan_timer.timeout.connect(self._continue_search)
 
     # --- what the view reads ------------------------------------------------------------------
 
@@ -144,6 +177,10 @@ class OrderBoardModel(QAbstractTableModel):
         if self._order.descending:
             return Qt.SortOrder.DescendingOrder
         return Qt.SortOrder.AscendingOrder
+
+    def is_searching(self) -> bool:
+        """Whether a search is still reading rows (more may be appended)."""
+        return self._scan is not None
 
     def group_counts(self) -> dict[str, int]:
         """Rows per group key (every key of ``GROUP_KEYS``), whatever the search."""
@@ -242,17 +279,41 @@ class OrderBoardModel(QAbstractTableModel):
             self._regroup()
 
     def set_search(self, text: str) -> None:
-        """Keep the rows whose advertiser, space, number or brief contain every word of
-        ``text``, ignoring case. Synchronous and cheap, so the latest call always wins."""
+        """Keep the rows whose other party, space, number or brief contain every word of
+        ``text``, ignoring case. The first screenful is there on return; the rest may follow
+        (see the module's docstring)."""
         terms = search_terms(text)
         if terms == self._terms:
             return
+        cached = self._searches.get(terms)
+        base = self._search_base(terms)
+        self._scan = None
+        self._scan_timer.stop()
         with self._layout_change(_NO_HINT):
             self._terms = terms
-            self._visible = self._search(terms)
+            if not terms:
+                self._visible = list(self._grouped)
+            elif cached is not None:
+                self._visible = list(cached)
+            else:
+                self._visible, at = scan(base, 0, terms, want=_FIRST_ROWS,
+                                         budget=self._slice_seconds)
+                if at < len(base):
+                    self._scan = _Scan(terms, base, at)
+        if self._scan is not None:
+            self._scan_timer.start()
+        elif terms and cached is None:
+            self._remember(terms, self._visible)
+        if self._scan is None:
+            self.search_finished.emit()
+
+    def finish_search(self) -> None:
+        """Read the rest of a search in progress now."""
+        self._read_on(whole=True)
 
     def apply(self, changes: ChangeSet) -> None:
         """Fold one sync batch in: insert, move, update and remove only the rows it touched."""
+        self.finish_search()
         removed_ids = set(changes.removed_orders)
         arriving = {row.id: row for row in changes.orders if row.id not in removed_ids}
         pairs: list[Pair] = []
@@ -285,26 +346,57 @@ class OrderBoardModel(QAbstractTableModel):
     def _regroup(self) -> None:
         """Rebuild both lists from the id-ordered entries: the first (id) pass of the sort is
         then nearly free, where re-sorting the old order would start from a shuffle."""
+        if self._scan is not None:  # superseded: the whole result is computed here
+            self._scan = None
+            self._scan_timer.stop()
+            self.search_finished.emit()
         self._searches.clear()
         self._grouped = self._order.sorted(by_group(list(self._entries.values()), self._group))
         self._visible = search(self._grouped, self._terms)
 
-    def _search(self, terms: tuple[str, ...]) -> list[BoardEntry]:
-        """Scanning costs about 1 ms per MB of text, so scan as little as possible: a recent
-        result for these very words (a backspace), else the smallest recent result that the
-        new words can only narrow (one more letter), else the whole group."""
-        cached = self._searches.get(terms)
-        if cached is not None:
-            return list(cached)
+    def _search_base(self, terms: tuple[str, ...]) -> list[BoardEntry]:
+        """Scanning costs about 1 ms per MB of text, so scan as little as possible: the rows
+        the words can only narrow — what a search in progress found so far plus what it has not
+        read yet (one more letter while it reads), or the smallest recent result (one more
+        letter after it) — else the whole group."""
+        scan_now = self._scan
+        if scan_now is not None and refines(terms, scan_now.terms):
+            return self._visible + scan_now.base[scan_now.at:]
         base = self._grouped
         for old_terms, result in self._searches.items():
             if refines(terms, old_terms) and len(result) < len(base):
                 base = result
-        found = search(base, terms)
-        self._searches[terms] = found
+        return base
+
+    def _remember(self, terms: tuple[str, ...], found: list[BoardEntry]) -> None:
+        self._searches[terms] = list(found)
         while len(self._searches) > _RECENT_SEARCHES:
             del self._searches[next(iter(self._searches))]
-        return list(found)
+
+    def _continue_search(self) -> None:
+        self._read_on(whole=False)
+
+    def _read_on(self, *, whole: bool) -> None:
+        """Read the next slice of the search in progress (all of it when ``whole``), append
+        what it finds, and finish when the end is reached."""
+        current = self._scan
+        if current is None:
+            return
+        budget = float("inf") if whole else self._slice_seconds
+        found, current.at = scan(current.base, current.at, current.terms,
+                                 want=len(current.base), budget=budget)
+        if found:
+            first = len(self._visible)
+            self.beginInsertRows(QModelIndex(), first, first + len(found) - 1)
+            self._visible.extend(found)
+            self.endInsertRows()
+        if current.at < len(current.base):
+            self._scan_timer.start()
+            return
+        self._scan = None
+        self._scan_timer.stop()
+        self._remember(current.terms, self._visible)
+        self.search_finished.emit()
 
     def _matches(self, entry: BoardEntry) -> bool:
         return entry.in_group(self._group) and all(t in entry.hay for t in self._terms)

@@ -151,6 +151,7 @@ class OrderBoardView(QWidget):
         self.table.doubleClicked.connect(self._activate)
         model.counts_changed.connect(self._update_tab_labels)
         model.counts_changed.connect(self._update_empty_state)
+        model.search_finished.connect(self._update_empty_state)
         for signal in (model.modelReset, model.layoutChanged, model.rowsInserted,
                        model.rowsRemoved):
             signal.connect(self._update_empty_state)
@@ -241,16 +242,20 @@ class OrderBoardView(QWidget):
     def _update_empty_state(self) -> None:
         shown, total = self.model.rowCount(), self.model.group_counts()[self.model.group()]
         locale = self.locale()
+        more = "…" if self.model.is_searching() else ""  # rows are still being appended
+        noun = "order" if total == 1 else "orders"
         self.result_label.setText(
-            f"{locale.toString(shown)} of {locale.toString(total)} orders" if shown != total
-            else f"{locale.toString(total)} {'order' if total == 1 else 'orders'}")
+            f"{locale.toString(shown)}{more} of {locale.toString(total)} orders"
+            if shown != total else f"{locale.toString(total)} {noun}")
         if shown > 0:
             self.empty_title.hide()
             self.empty_hint.hide()
             return
         group, text = self.model.group(), self.search_field.text().strip()
         where = "" if group == ALL else f" in {GROUP_LABELS[group]}"
-        if text:
+        if text and self.model.is_searching():
+            title, hint = "Searching…", ""
+        elif text:
             title = f"No orders match “{text}”{where}"
             hint = "Check the spelling, or press Esc to clear the search."
         elif self.model.group_counts()[ALL] == 0:

@@ -6,6 +6,7 @@ the model after each signal; a Qt warning fails the test, so its complaints are 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -421,3 +422,81 @@ def test_an_advertiser_sees_the_influencer_in_the_party_column(qtmodeltester: Mo
     assert influencer_view.index(0, Column.ADVERTISER).data() != "Ivy Influencer"
     model.set_search("ivy")
     assert model.rowCount() == 5
+
+
+# --- a search of many rows: the first screenful at once, the rest from the event loop ----------
+
+BIG = 12_000  # three scan chunks: the first call cannot read them all
+
+
+def board_of(rows: list[OrderRow]) -> OrderBoardModel:
+    """A model without Qt's checks, which read every row on a reset: slow at this size (the
+    first of these tests runs them)."""
+    model = OrderBoardModel(Role.INFLUENCER)
+    model.set_rows(rows)
+    return model
+
+
+def _fresh(rows: list[OrderRow], text: str, column: Column = Column.ORDERED,
+           order: Qt.SortOrder = DESC) -> list[int]:
+    model = board_of(rows)
+    model.sort(column, order)
+    model.set_search(text)
+    model.finish_search()
+    return ids(model)
+
+
+@pytest.fixture(scope="module")
+def big_rows() -> list[OrderRow]:
+    return order_rows(BIG)
+
+
+def test_a_long_search_shows_the_top_rows_at_once_and_appends_the_rest(
+        qtbot: QtBot, qtmodeltester: ModelTester, big_rows: list[OrderRow]) -> None:
+    model = board(qtmodeltester, big_rows)
+    recorder = Recorder(model)
+    expected = _fresh(big_rows, "o")
+    model.set_search("o")
+    assert model.is_searching()
+    first = ids(model)
+    assert 200 <= len(first) < len(expected)
+    assert first == expected[:len(first)]  # what is on screen is already the final top
+    with qtbot.waitSignal(model.search_finished, timeout=10_000):
+        pass
+    assert not model.is_searching()
+    assert ids(model) == expected
+    names = recorder.names()
+    assert "modelReset" not in names
+    assert "rowsRemoved" not in names
+    appended = recorder.ranges("rowsInserted")
+    assert appended
+    assert appended[0][0] == len(first)  # slices go at the end, in order
+    assert all(b[0] == a[1] + 1 for a, b in itertools.pairwise(appended))
+
+
+def test_a_letter_typed_while_searching_narrows_what_was_read_and_what_was_not(
+        big_rows: list[OrderRow]) -> None:
+    model = board_of(big_rows)
+    model.set_search("o")
+    assert model.is_searching()
+    model.set_search("or")
+    model.finish_search()
+    assert ids(model) == _fresh(big_rows, "or")
+    model.set_search("o")  # a backspace: read again (the first search never finished)
+    model.finish_search()
+    assert ids(model) == _fresh(big_rows, "o")
+
+
+def test_a_batch_or_a_sort_during_a_search_gives_the_complete_result(
+        big_rows: list[OrderRow]) -> None:
+    model = board_of(big_rows)
+    model.set_search("lagoon")
+    extra = order_row(BIG + 1, advertiser_name="Blue Lagoon Travel")
+    model.apply(ChangeSet(orders=[extra], removed_orders=[3]))
+    assert not model.is_searching()
+    rows = [r for r in big_rows if r.id != 3] + [extra]
+    assert ids(model) == _fresh(rows, "lagoon")
+    model.set_search("o")
+    model.sort(Column.VALUE, ASC)
+    assert not model.is_searching()
+    assert ids(model) == _fresh(rows, "o", Column.VALUE, ASC)

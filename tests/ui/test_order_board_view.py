@@ -192,3 +192,20 @@ def test_an_advertisers_search_box_names_the_influencer(qtbot: QtBot) -> None:
     qtbot.addWidget(board)
     assert board.search_field.placeholderText() == \
         "Search influencer, space, order number, brief"
+
+
+def test_a_long_search_says_searching_until_it_is_done(qtbot: QtBot) -> None:
+    model = OrderBoardModel(Role.INFLUENCER, slice_seconds=0)  # a slice reads 4,096 rows
+    model.set_rows(order_rows(12_000))
+    board = OrderBoardView(model)
+    qtbot.addWidget(board)
+    seen: list[tuple[str, str]] = []  # connected after the view: sees what it just showed
+    model.layoutChanged.connect(
+        lambda *_: seen.append((board.empty_title.text(), board.result_label.text())))
+    board.search_field.setText("qqq")  # no row has it: the first slice finds nothing
+    with qtbot.waitSignal(model.search_finished, timeout=10_000):
+        pass
+    total = board.locale().toString(12_000)
+    assert seen == [("Searching…", f"0… of {total} orders")]
+    assert board.empty_title.text() == "No orders match “qqq”"
+    assert board.result_label.text() == f"0 of {total} orders"
