@@ -215,6 +215,16 @@ def splice(entries: list[BoardEntry], leaving: Iterable[BoardEntry],
     return result
 
 
+def gaps(entries: list[BoardEntry], arriving: Iterable[BoardEntry],
+         order: Ordering) -> list[tuple[int, list[BoardEntry]]]:
+    """Where ``arriving`` go into ``entries``: (position in ``entries``, the entries that go
+    there in order), by position ascending."""
+    found: dict[int, list[BoardEntry]] = {}
+    for entry in order.sorted(list(arriving)):
+        found.setdefault(order.lower_bound(entries, entry), []).append(entry)
+    return sorted(found.items())
+
+
 def ranges(rows: list[int], descending: bool = False) -> list[tuple[int, int]]:
     """Contiguous (first, last) runs of ``rows``, bottom-up when ``descending``."""
     runs: list[tuple[int, int]] = []

@@ -64,6 +64,7 @@ from litdesk.models.board_entries import (
     Ordering,
     by_group,
     counterpart,
+    gaps,
     party_header,
     ranges,
     refines,
@@ -104,6 +105,7 @@ _RECENT_SEARCHES = 16
 # announced as one layout change: row by row, each insertion into 100,000 rows shifts the tail
 # (a page of 1,000 took 200 ms), and a thousand scattered ranges are a thousand signals.
 _BULK_ROWS = 64
+_FEW_PLACES = 16
 # A search first reads until it has this many rows or this much time has passed; then slices of
 # that time each, from the event loop.
 _FIRST_ROWS = 200
@@ -402,12 +404,28 @@ class OrderBoardModel(QAbstractTableModel):
         return entry.in_group(self._group) and all(t in entry.hay for t in self._terms)
 
     def _splice(self, pairs: list[Pair]) -> None:
+        """Fold a large batch in: new rows that land in a few places (a page of a first sync
+        lands at one end) go in with ``rowsInserted`` per place; anything else is one layout
+        change, cheaper for a view than a thousand scattered ranges."""
         group, terms, order = self._group, self._terms, self._order
         leaving = [old for old, _ in pairs if old is not None and old.in_group(group)]
         arriving = [new for _, new in pairs if new is not None and new.in_group(group)]
+        self._grouped = splice(self._grouped, leaving, arriving, order)
+        shown = search(arriving, terms)
+        visible = self._visible
+        if not any(order.locate(visible, old) >= 0 for old in leaving):
+            places = gaps(visible, shown, order)
+            if len(places) <= _FEW_PLACES:
+                added = 0
+                for at, block in places:
+                    first = at + added
+                    self.beginInsertRows(QModelIndex(), first, first + len(block) - 1)
+                    visible[first:first] = block
+                    self.endInsertRows()
+                    added += len(block)
+                return
         with self._layout_change(_NO_HINT):
-            self._grouped = splice(self._grouped, leaving, arriving, order)
-            self._visible = splice(self._visible, leaving, search(arriving, terms), order)
+            self._visible = splice(visible, leaving, shown, order)
 
     def _patch_grouped(self, pairs: list[Pair]) -> None:
         # No signals: Qt does not see _grouped. Each old entry is found by its own (old) key

@@ -392,6 +392,16 @@ def test_a_large_batch_is_one_layout_change_that_keeps_the_selection(
     assert ids(model) == sorted(ids(model), reverse=True)  # still newest (highest id) first
 
 
+def test_a_large_batch_of_new_rows_in_one_place_is_one_insertion(
+        qtmodeltester: ModelTester) -> None:
+    model = board(qtmodeltester, order_rows(300))
+    recorder = Recorder(model)
+    model.apply(ChangeSet(orders=order_rows(100, start=301)))  # all newer: they go on top
+    assert recorder.names() == ["rowsInserted", "counts_changed"]
+    assert recorder.ranges("rowsInserted") == [(0, 99)]
+    assert ids(model) == list(range(400, 0, -1))
+
+
 def test_a_batch_between_searches_is_not_hidden_by_a_remembered_result(
         qtmodeltester: ModelTester) -> None:
     model = board(qtmodeltester, order_rows(30))
