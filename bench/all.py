@@ -4,10 +4,11 @@
     python bench/all.py [--quick] [--db sqlite|postgres|both]
 
 Runs bench/run.py (the server), bench/board.py (the order board), bench/sync.py (the first sync
-without the UI) and bench/ui_sync.py (the whole app: first sync, UI-thread stalls, change to
-screen, memory) as subprocesses, so that each one's memory figures are its own, and prints their
-tables under headings. ``--quick`` uses smaller sizes (10,000 orders, 5-second loads, one server
-worker count) for a check in a couple of minutes; the full run takes a good deal longer. A
+without the UI), bench/ui_sync.py (the whole app: first sync, UI-thread stalls, change to
+screen, memory) and bench/messages.py (a long thread, the offline search) as subprocesses, so
+that each one's memory figures are its own, and prints their tables under headings.
+``--quick`` uses smaller sizes (10,000 orders, 5-second loads, one server worker count, 20,000
+messages) for a check in a couple of minutes; the full run takes a good deal longer. A
 benchmark that fails is reported and the others still run; the exit status says whether all
 succeeded.
 """
@@ -33,6 +34,8 @@ def plan(quick: bool, db: str) -> list[tuple[str, list[str]]]:
             ("First sync without the UI (bench/sync.py)", ["sync.py", "--orders", "10000"]),
             ("The whole app: first sync, stalls, change to screen, memory (bench/ui_sync.py)",
              ["ui_sync.py", "--orders", "10000"]),
+            ("Messages: a long thread, the offline search (bench/messages.py)",
+             ["messages.py", "--search", "20000", "--threads", "200"]),
         ]
     return [
         ("Server: change feed, order list and transitions (bench/run.py)",
@@ -41,6 +44,7 @@ def plan(quick: bool, db: str) -> list[tuple[str, list[str]]]:
         ("First sync without the UI (bench/sync.py)", ["sync.py"]),
         ("The whole app: first sync, stalls, change to screen, memory (bench/ui_sync.py)",
          ["ui_sync.py"]),
+        ("Messages: a long thread, the offline search (bench/messages.py)", ["messages.py"]),
     ]
 
 

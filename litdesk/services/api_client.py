@@ -14,15 +14,27 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from litdesk.domain.wire import ChangesPage, ErrorOut, LoginOut, OrderDetailOut, OrderPage, UserOut
+from litdesk.domain.wire import (
+    AttachmentOut,
+    ChangesPage,
+    ErrorOut,
+    LoginOut,
+    OrderDetailOut,
+    OrderPage,
+    ThreadPage,
+    UserOut,
+)
 from litdesk.services.errors import (
     Conflict,
     Invalid,
@@ -50,6 +62,8 @@ CONNECT_TIMEOUT = 5.0     # a server that does not accept within 5 s is as good 
 KEEPALIVE_EXPIRY = 4.0
 
 _INVALID_STATUSES = {400, 413, 415, 422}
+# The exact name of a download, as the server sends it (RFC 5987).
+_FILENAME_STAR = re.compile(r"filename\*=UTF-8''([^;]+)", re.IGNORECASE)
 
 
 def service_error(cause: httpx.Response | httpx.HTTPError) -> ServiceError:
@@ -202,6 +216,29 @@ class ApiClient:
         path = f"/orders/{int(order_id)}"
         return _parse(OrderDetailOut, self._get(path), path)
 
+    def threads(self, offset: int = 0, limit: int = 500) -> ThreadPage:
+        """GET /threads: the caller's threads, latest activity first, with unread counts."""
+        body = self._get("/threads", params={"offset": offset, "limit": limit})
+        return _parse(ThreadPage, body, "/threads")
+
+    def download_attachment(self, attachment_id: str) -> tuple[str, bytes]:
+        """An attachment's name and bytes (retried like every GET)."""
+        path = f"/attachments/{attachment_id}"
+        response: httpx.Response = self._get(path, raw=True)
+        found = _FILENAME_STAR.search(response.headers.get("Content-Disposition", ""))
+        name = unquote(found.group(1)) if found else ""
+        return name, response.content
+
+    def upload_attachment(self, file: Path, idempotency_key: str,
+                          name: str | None = None) -> AttachmentOut:
+        """POST /attachments with one file, sent once (the outbox retries it with the same
+        key). The declared type is always the same, so a retry is the same request."""
+        data = file.read_bytes()
+        upload = {"file": (name or file.name, data, "application/octet-stream")}
+        body = self._once("POST", "/attachments", files=upload,
+                          headers={"Idempotency-Key": idempotency_key})
+        return _parse(AttachmentOut, body, "/attachments")
+
     # --- mutations ---
 
     def send(self, method: str, path: str, body: Mapping[str, Any] | None,
@@ -232,11 +269,11 @@ class ApiClient:
                              read=self._timeout + extra_read)
 
     def _get(self, path: str, *, params: Mapping[str, Any] | None = None,
-             timeout: httpx.Timeout | None = None) -> Any:
+             timeout: httpx.Timeout | None = None, raw: bool = False) -> Any:
         """A GET, retried with exponential backoff and full jitter while it may succeed later."""
         for attempt in range(MAX_ATTEMPTS):
             try:
-                return self._once("GET", path, params=params, timeout=timeout)
+                return self._once("GET", path, params=params, timeout=timeout, raw=raw)
             except ServiceError as error:
                 if attempt == MAX_ATTEMPTS - 1 or not _retryable(error):
                     raise
@@ -248,9 +285,11 @@ class ApiClient:
 
     def _once(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
               json_body: Mapping[str, Any] | None = None,
+              files: Mapping[str, tuple[str, bytes, str]] | None = None,
               headers: Mapping[str, str] | None = None, timeout: httpx.Timeout | None = None,
-              authorize: bool = True) -> Any:
-        """One request; the reply's JSON (None for an empty body) or a typed error."""
+              authorize: bool = True, raw: bool = False) -> Any:
+        """One request; the reply's JSON (None for an empty body), the response itself with
+        ``raw``, or a typed error."""
         all_headers = dict(headers or {})
         token = self.token if authorize else None
         if token:
@@ -258,7 +297,7 @@ class ApiClient:
         started = time.monotonic()
         try:
             response = self._http.request(
-                method, path, params=params, json=json_body, headers=all_headers,
+                method, path, params=params, json=json_body, files=files, headers=all_headers,
                 timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
         except httpx.HTTPError as exc:
             error = service_error(exc)
@@ -273,6 +312,8 @@ class ApiClient:
                   (time.monotonic() - started) * 1000)
         if not response.is_success:
             raise service_error(response)
+        if raw:
+            return response
         if not response.content.strip():
             return None
         try:

@@ -35,14 +35,19 @@ class ChangeSet:
     orders: list[OrderRow] = field(default_factory=list)       # inserted or updated, final state
     removed_orders: list[int] = field(default_factory=list)
     order_events: set[int] = field(default_factory=set)        # order ids whose log changed
-    threads: set[int] = field(default_factory=set)
-    messages: set[int] = field(default_factory=set)            # thread ids with new messages
+    threads: set[int] = field(default_factory=set)             # thread ids (unread, title...)
+    messages: set[int] = field(default_factory=set)            # thread ids with message changes
     campaigns: set[int] = field(default_factory=set)
     requests: set[int] = field(default_factory=set)
+    # Which messages, for models that update rows one by one: server message ids stored or
+    # deleted, and local echo ids (``-MessageItem.id``) written, changed or removed.
+    message_ids: set[int] = field(default_factory=set)
+    local_messages: set[int] = field(default_factory=set)
 
     def is_empty(self) -> bool:
         return not (self.orders or self.removed_orders or self.order_events or self.threads
-                    or self.messages or self.campaigns or self.requests)
+                    or self.messages or self.campaigns or self.requests or self.message_ids
+                    or self.local_messages)
 
 
 @dataclass(frozen=True)
@@ -53,3 +58,97 @@ class SyncStatus:
     progress: float | None = None  # 0..1 during a large first sync
     message: str = ""
     retry_in: float | None = None  # offline: seconds until the next attempt
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+SENT = "sent"
+SENDING = "sending"
+FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentRef:
+    """A file attached to a message. ``id`` is the server's ("" while a local echo's file is not
+    uploaded); ``content_type`` is the type the server detected ("" before that);
+    ``local_path`` is a copy on this machine: the downloaded file, or a local echo's own copy."""
+
+    id: str
+    name: str
+    content_type: str
+    size: int
+    local_path: str | None = None
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadItem:
+    """One thread as the Messages area lists it. ``last_message_at`` is the last activity that
+    this client knows of (the user's unsent messages count); ``unread`` counts messages from
+    others after the read marker; ``snippet`` is the start of the newest message."""
+
+    id: int
+    kind: str  # "order" or "request"
+    order_id: int | None
+    request_id: int | None
+    title: str
+    last_message_at: datetime | None
+    message_count: int
+    unread: int
+    snippet: str
+
+
+def thread_order(item: ThreadItem) -> tuple[float, int]:
+    """The Messages area's sort key: latest activity first, then the newest thread."""
+    moment = item.last_message_at
+    return (-moment.timestamp() if moment else float("inf"), -item.id)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageItem:
+    """One message of a thread. ``id`` is the server's id, or the negated local id of a local
+    echo (a message written here that the server has not accepted yet: ``state`` "sending" or
+    "failed", then ``error`` says why). A local echo's ``sender_name`` is "You"."""
+
+    id: int
+    thread_id: int
+    sender_id: int | None
+    sender_name: str
+    mine: bool
+    system: bool
+    text: str
+    attachments: tuple[AttachmentRef, ...]
+    created_at: datetime
+    state: str = SENT
+    error: str = ""
+
+    @property
+    def is_local(self) -> bool:
+        return self.id < 0
+
+    @property
+    def local_id(self) -> int:
+        """The local echo's id (what ``retry_message``/``discard_message`` take), else 0."""
+        return -self.id if self.id < 0 else 0
+
+    @property
+    def sort_key(self) -> tuple[int, int]:
+        """A thread's order: server messages by id, then local echoes in the order written.
+        ``LocalCache.messages(before=...)`` pages by this key."""
+        return (1, -self.id) if self.id < 0 else (0, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageHit:
+    """A message found by the search, newest first; ``snippet`` is the matching part of its
+    text (or of its attachments' names) with "…" where it was cut."""
+
+    message_id: int
+    thread_id: int
+    thread_title: str
+    sender_name: str
+    snippet: str
+    created_at: datetime

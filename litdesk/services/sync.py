@@ -24,26 +24,44 @@ Decisions
   not their sum (bench/sync.py).
 * **Progress.** The feed does not say how much is left, only whether another page is ready
   (``more``), so the first sync reports pages and changes fetched, with ``progress`` None.
+* **Files go first.** An entry with files uploads each one (``POST /attachments``, key
+  ``<entry key>:<n>``: a retry after a crash gets the stored attachment back instead of a
+  second copy), then sends the action with their ids. A file the server refuses (too large, a
+  type it does not take) refuses the whole entry with the file's name in the explanation.
+* **Checked before queued.** ``send_message`` and ``submit`` check every file (exists, not
+  empty, at most ``max_attachment_bytes``) and copy it beside the cache before anything is
+  written: a file that cannot go is explained through ``action_failed`` and nothing is queued.
+  Copying runs on the caller's thread: at most 20 files of 10 MB, a local disk's matter.
+* **Who am I.** "Mine" and "unread" need the user's id: given to the constructor, kept in the
+  cache file, or asked once (``/auth/me``) before the first flush. After the first catch-up
+  of a cache, read markers are seeded from the server's unread counts (``GET /threads``).
+* **Downloads** run on the engine's ``Background`` pool, never on the loop (a 10 MB file must
+  not hold up the feed) nor on the UI thread; downloaded files are kept and reused.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import partial
+from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 
 from litdesk.domain.orders import Role
-from litdesk.domain.wire import ChangesPage, TransitionIn
+from litdesk.domain.wire import AttachmentOut, ChangesPage, ThreadPage, TransitionIn, UserOut
+from litdesk.services import messages as msg
+from litdesk.services.background import Background
 from litdesk.services.cache import LocalCache
 from litdesk.services.errors import (
     Conflict,
+    Invalid,
     Offline,
     RateLimited,
     ServerError,
@@ -51,8 +69,15 @@ from litdesk.services.errors import (
     Unauthorized,
     describe,
 )
+from litdesk.services.messages import MARK_READ, SEND_MESSAGE
 from litdesk.services.optimistic import ORDER_TRANSITION
-from litdesk.services.outbox import Outbox, OutboxAction, OutboxEntry
+from litdesk.services.outbox import (
+    Outbox,
+    OutboxAction,
+    OutboxEntry,
+    remove_staged,
+    stage_files,
+)
 from litdesk.services.records import ChangeSet, SyncStatus
 
 log = logging.getLogger(__name__)
@@ -68,9 +93,29 @@ class SyncApi(Protocol):
     def send(self, method: str, path: str, body: Mapping[str, Any] | None,
              idempotency_key: str | None) -> dict[str, Any]: ...
 
+    def me(self) -> UserOut: ...
+
+    def threads(self, offset: int = ..., limit: int = ...) -> ThreadPage: ...
+
+    def upload_attachment(self, file: Path, idempotency_key: str,
+                          name: str | None = ...) -> AttachmentOut: ...
+
+    def download_attachment(self, attachment_id: str) -> tuple[str, bytes]: ...
+
 
 class _Stopped(Exception):
     """``stop()`` was called: leave the loop now."""
+
+
+class _Refused(Exception):
+    """An entry cannot be sent as it is (a file the server refused, or that is gone)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
 def _transient(error: ServiceError) -> bool:
@@ -133,6 +178,8 @@ class SyncEngine(QObject):
     status_changed = Signal(object)   # SyncStatus
     action_failed = Signal(str, int)  # the explanation, the order id (0 for other objects)
     signed_out = Signal()
+    attachment_fetched = Signal(str, str)  # attachment id, path of the file on this machine
+    attachment_failed = Signal(str, str)   # attachment id, the explanation
 
     # What submit() reports goes through the UI thread's event queue like the loop's signals, so
     # receivers see every change in the order it was written to the cache.
@@ -140,11 +187,16 @@ class SyncEngine(QObject):
 
     def __init__(self, api: SyncApi, cache: LocalCache, *, viewer_role: Role,
                  long_poll_seconds: float = 25.0, page_size: int = 1000,
-                 backoff: tuple[float, float] = (0.5, 30.0),
+                 backoff: tuple[float, float] = (0.5, 30.0), user_id: int | None = None,
+                 max_attachment_bytes: int = msg.MAX_ATTACHMENT_BYTES,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.api = api
         self.cache = cache
+        if user_id is not None and cache.user_id != user_id:
+            cache.set_user_id(user_id)
+        self.max_attachment_bytes = max_attachment_bytes
+        self._background = Background(self, max_threads=2)
         self.outbox = Outbox(cache, viewer_role=viewer_role)
         self.viewer_role = viewer_role
         self.long_poll_seconds = long_poll_seconds
@@ -188,17 +240,23 @@ class SyncEngine(QObject):
         return self._thread is not None and self._thread.isRunning()
 
     def submit(self, action: OutboxAction) -> None:
-        """Queue ``action``, show it at once, and have the loop send it. A refusal by the local
-        rules queues nothing and is reported through ``action_failed``."""
-        order_id = action.entity_id if action.entity == "order" else 0
-        with self._write_lock:
-            try:
+        """Queue ``action``, show it at once, and have the loop send it. Its files are checked
+        and copied beside the cache first. A file that cannot go, or a refusal by the local
+        rules, queues nothing and is reported through ``action_failed``."""
+        staged: tuple[str, ...] = ()
+        try:
+            if action.files:
+                staged = stage_files(action.files, self.cache.outbox_files,
+                                     self.max_attachment_bytes)
+                action = replace(action, files=staged)
+            with self._write_lock:
                 changes = self.outbox.enqueue(action)
-            except ServiceError as error:
-                self._deliver.emit((describe(error), order_id))
-                return
-            if not changes.is_empty():
-                self._deliver.emit(changes)
+                if not changes.is_empty():
+                    self._deliver.emit(changes)
+        except ServiceError as error:
+            remove_staged(staged, self.cache.outbox_files)
+            self._deliver.emit((describe(error), self._order_of(action)))
+            return
         self._deliver.emit(self._status())
         self._submitted.set()
         self._doorbell.set()
@@ -209,6 +267,108 @@ class SyncEngine(QObject):
             kind=ORDER_TRANSITION, method="POST", path=f"/orders/{order_id}/transitions",
             body=body.model_dump(mode="json", exclude_none=True), entity="order",
             entity_id=order_id))
+
+    # --- messages -------------------------------------------------------------------------------
+
+    def send_message(self, thread_id: int, text: str, files: Sequence[Path] = ()) -> None:
+        """Send ``text`` and ``files`` to the thread: a local echo ("sending") shows at once and
+        the message goes out in turn, offline or not, exactly once. A message that cannot go
+        (nothing in it, too long, a file too large or unreadable) is explained through
+        ``action_failed`` and nothing is queued."""
+        text = text.strip()
+        problem = ""
+        if not text and not files:
+            problem = "Write something or attach a file."
+        elif len(text) > msg.MAX_TEXT:
+            problem = (f"This message is {len(text):,} characters long; a message can be at "
+                       f"most {msg.MAX_TEXT:,}.")
+        elif len(files) > msg.MAX_ATTACHMENTS:
+            problem = f"Attach at most {msg.MAX_ATTACHMENTS} files to one message."
+        action = OutboxAction(
+            kind=SEND_MESSAGE, method="POST", path=f"/threads/{int(thread_id)}/messages",
+            body={"text": text, "attachment_ids": []}, entity="thread", entity_id=thread_id,
+            files=tuple(str(f) for f in files), attach_to="attachment_ids")
+        if problem:
+            self._deliver.emit((problem, self._order_of(action)))
+            return
+        self.submit(action)
+
+    def retry_message(self, local_id: int) -> None:
+        """Send a refused message again (``local_id``: the echo's ``MessageItem.id`` or its
+        ``local_id``, either sign)."""
+        with self._write_lock:
+            changes = self.outbox.retry_message(abs(local_id))
+            if changes.is_empty():
+                return
+            self._deliver.emit(changes)
+        self._deliver.emit(self._status())
+        self._submitted.set()
+        self._doorbell.set()
+
+    def discard_message(self, local_id: int) -> None:
+        """Delete a message not sent yet, with its copied files (``local_id`` as for
+        ``retry_message``)."""
+        with self._write_lock:
+            changes = self.outbox.discard_message(abs(local_id))
+            if changes.is_empty():
+                return
+            self._deliver.emit(changes)
+        self._deliver.emit(self._status())
+
+    def mark_read(self, thread_id: int, last_message_id: int) -> None:
+        """The user has seen the thread up to ``last_message_id``: unread counts drop at once;
+        the server is told in turn (only the newest marker of a thread is sent)."""
+        if last_message_id <= 0:
+            return
+        self.submit(OutboxAction(
+            kind=MARK_READ, method="POST", path=f"/threads/{int(thread_id)}/read",
+            body={"last_read_message_id": int(last_message_id)}, entity="thread",
+            entity_id=thread_id))
+
+    def fetch_attachment(self, attachment_id: str, target: Path | None = None) -> None:
+        """Get an attachment onto this machine, off the UI thread: downloaded once and kept
+        beside the cache, then copied to ``target`` if given ("save as"). Ends with
+        ``attachment_fetched(id, path)`` (``target``, or the kept copy to open) or
+        ``attachment_failed(id, explanation)``."""
+        job = self._background.run(self._fetch, attachment_id, target, name="fetch-attachment")
+        job.succeeded.connect(partial(self._fetched, attachment_id))
+        job.failed.connect(partial(self._fetch_failed, attachment_id))
+
+    def _fetch(self, attachment_id: str, target: Path | None) -> tuple[str, ChangeSet]:
+        if not _SAFE_ID.fullmatch(attachment_id):
+            raise Invalid("This file has not been uploaded yet.")
+        local = self.cache.download_path(attachment_id)
+        changes = ChangeSet()
+        if local is None:
+            name, data = self.api.download_attachment(attachment_id)
+            local = msg.save_download(self.cache.downloads_dir, attachment_id, name, data)
+            changes = self.cache.record_download(attachment_id, local)
+        if target is None:
+            return str(local), changes
+        msg.copy_file(local, target)
+        return str(target), changes
+
+    def _fetched(self, attachment_id: str, result: tuple[str, ChangeSet]) -> None:
+        path, changes = result
+        if not changes.is_empty():
+            self.changed.emit(changes)
+        self.attachment_fetched.emit(attachment_id, path)
+
+    def _fetch_failed(self, attachment_id: str, error: BaseException) -> None:
+        if isinstance(error, OSError):
+            text = f"Cannot save the file: {error.strerror or error}."
+        else:
+            text = describe(error)
+        self.attachment_failed.emit(attachment_id, text)
+
+    def _order_of(self, action: OutboxAction) -> int:
+        """The order an action is about, for ``action_failed`` (a thread's order, if any)."""
+        if action.entity == "order":
+            return action.entity_id
+        if action.kind in (SEND_MESSAGE, MARK_READ):
+            thread = self.cache.entity("thread", action.entity_id)
+            return int(thread.get("order_id") or 0) if thread else 0
+        return 0
 
     # --- the loop (its own thread) ----------------------------------------------------------------
 
@@ -224,6 +384,8 @@ class SyncEngine(QObject):
                 if delay:
                     self._pause(delay)
                     delay = 0.0
+                if self.cache.user_id is None:
+                    self.cache.set_user_id(self._call(self.api.me).id)
                 self._flush()
                 if poll is None:
                     wait = 0.0 if catching_up else self.long_poll_seconds
@@ -242,6 +404,8 @@ class SyncEngine(QObject):
                         self.changed.emit(changes)
                 failures = 0
                 catching_up = page.more
+                if not catching_up and not self.cache.markers_seeded():
+                    self._seed_read_markers()
                 if catching_up:
                     progress.pages += 1
                     progress.changes += len(page.changes)
@@ -282,33 +446,78 @@ class SyncEngine(QObject):
 
     def _send(self, entry: OutboxEntry) -> None:
         action = entry.action
-        order_id = action.entity_id if action.entity == "order" else 0
         try:
-            answer = self._call(partial(self.api.send, action.method, action.path,
-                                        action.body, entry.key))
+            body = self._upload(entry) if action.files else action.body
+            answer = self._call(partial(self.api.send, action.method, action.path, body,
+                                        entry.key))
         except Unauthorized:
             raise
+        except _Refused as refusal:
+            self._back_online()
+            self._refuse(entry, refusal.message, None)
+            return
         except ServiceError as error:
             if _transient(error):
                 raise
             self._back_online()
-            message = describe(error)
             current = error.details.get("current") if isinstance(error, Conflict) else None
-            with self._write_lock:
-                changes = self.outbox.roll_back(entry.id, message,
-                                                current if isinstance(current, dict) else None)
-                if not changes.is_empty():
-                    self.changed.emit(changes)
-            self._emit_status()  # first: when the refusal is shown, the count is already right
-            self.action_failed.emit(message, order_id)
+            self._refuse(entry, describe(error), current if isinstance(current, dict) else None)
             return
         self._back_online()
         with self._write_lock:
-            changes = self.outbox.mark_done(entry.id,
-                                            answer if action.entity == "order" else None)
+            changes = self.outbox.mark_done(entry.id, answer)
             if not changes.is_empty():
                 self.changed.emit(changes)
         self._emit_status()
+
+    def _upload(self, entry: OutboxEntry) -> dict[str, Any]:
+        """Upload the entry's files; its body with their ids. Raises what cannot be decided
+        now (offline...) as it is, and a refusal of a file as ``_Refused``."""
+        ids = []
+        for index, name in enumerate(entry.action.files):
+            path = Path(name)
+            try:
+                out = self._call(partial(self.api.upload_attachment, path,
+                                         f"{entry.key}:{index}"))
+            except OSError as error:
+                raise _Refused(f"{path.name} can no longer be read ({error.strerror or error}); "
+                               "attach it again.") from error
+            except ServiceError as error:
+                if _transient(error) or isinstance(error, Unauthorized):
+                    raise
+                raise _Refused(f"{path.name}: {describe(error)}") from error
+            ids.append(out.id)
+        return msg.with_attachments(entry.action.body, entry.action.attach_to, ids)
+
+    def _refuse(self, entry: OutboxEntry, message: str, current: dict[str, Any] | None) -> None:
+        with self._write_lock:
+            if not self.outbox.is_pending(entry.id):
+                return  # discarded meanwhile (its files went with it): nothing to explain
+            changes = self.outbox.roll_back(entry.id, message, current)
+            if not changes.is_empty():
+                self.changed.emit(changes)
+        self._emit_status()  # first: when the refusal is shown, the count is already right
+        if entry.action.kind != MARK_READ:
+            self.action_failed.emit(message, self._order_of(entry.action))
+
+    def _seed_read_markers(self) -> None:
+        unread: dict[int, int] = {}
+        try:
+            while True:
+                page = self._call(partial(self.api.threads, len(unread), 500))
+                unread.update((t.id, t.unread) for t in page.items)
+                if not page.items or len(unread) >= page.total:
+                    break
+        except ServiceError as error:
+            if _transient(error) or isinstance(error, Unauthorized):
+                raise
+            # Asking again would not help; unread then counts from the start of each thread.
+            log.warning("cannot read the unread counts: %s", error.message)
+            unread = {}
+        with self._write_lock:
+            changes = self.cache.seed_read_markers(unread)
+            if not changes.is_empty():
+                self.changed.emit(changes)
 
     # --- waiting ----------------------------------------------------------------------------------
 
