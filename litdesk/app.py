@@ -22,20 +22,38 @@ from PySide6.QtCore import QEventLoop, QObject, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from litdesk.domain.orders import Role
+from litdesk.domain.wire import PayIn, RatingIn, SurveyIn, TransitionIn
+from litdesk.models.notifications import NotificationModel
 from litdesk.models.order_board import OrderBoardModel
 from litdesk.services import heap, pulse
 from litdesk.services.background import Background
 from litdesk.services.cache import LocalCache
 from litdesk.services.credentials import CredentialStore
 from litdesk.services.errors import describe
+from litdesk.services.notifications import NotificationFeed
+from litdesk.services.optimistic import ORDER_TRANSITION
+from litdesk.services.order_details import (
+    ORDER_PAYMENT,
+    ORDER_RATING,
+    ORDER_SURVEY,
+    load_details,
+    refused_order,
+    version_seen,
+)
+from litdesk.services.outbox import OutboxAction
 from litdesk.services.records import ChangeSet, OrderRow, SyncStatus
 from litdesk.services.sync import SyncEngine
 from litdesk.sign_in import SignedIn, SignInFlow
 from litdesk.views.account_picker import ROLE_TITLES, AccountPicker
 from litdesk.views.main_window import VIEWS, MainWindow
+from litdesk.views.message_panel import MessagePanel
+from litdesk.views.messages_area import MessagesArea
+from litdesk.views.notification_centre import NotificationCentre
 from litdesk.views.order_board import OrderBoardView
 from litdesk.views.settings_dialog import SettingsDialog, check_server_url
 from litdesk.views.sign_in_dialog import SignInDialog
+from litdesk.views.tray import SETTINGS_KEY as DESKTOP_NOTIFICATIONS
+from litdesk.views.tray import NotificationTray
 
 APP_NAME = "LitDesk"
 FIRST_SYNC_TIMEOUT_S = 120.0
@@ -90,6 +108,46 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
                    size=args.size)
 
 
+# --- what the order view asks for, as outbox actions ------------------------------------------
+
+PROOF_FIELD = "proof_attachment_id"
+
+
+def _order_action(kind: str, order_id: int, tail: str, body: PayIn | RatingIn | SurveyIn |
+                  TransitionIn, entity: str = "order") -> OutboxAction:
+    return OutboxAction(kind=kind, method="POST", path=f"/orders/{order_id}/{tail}",
+                        body=body.model_dump(mode="json", exclude_none=True), entity=entity,
+                        entity_id=order_id)
+
+
+def transition_action(order_id: int, body: TransitionIn) -> OutboxAction:
+    return _order_action(ORDER_TRANSITION, order_id, "transitions", body)
+
+
+def proof_file_action(order_id: int, body: TransitionIn, path: str) -> OutboxAction:
+    """*Complete* with a screenshot as proof: the engine uploads ``path`` first and puts the
+    attachment's id into the body's ``proof_attachment_id``."""
+    return OutboxAction(kind=ORDER_TRANSITION, method="POST",
+                        path=f"/orders/{order_id}/transitions",
+                        body=body.model_dump(mode="json", exclude_none=True,
+                                             exclude={PROOF_FIELD}),
+                        entity="order", entity_id=order_id, files=(path,), attach_to=PROOF_FIELD)
+
+
+def payment_action(order_id: int, body: PayIn) -> OutboxAction:
+    """An "order" entry: the server answers with the order, which the outbox then stores. Not
+    shown before the answer: only the payment provider knows whether the charge goes through."""
+    return _order_action(ORDER_PAYMENT, order_id, "pay", body)
+
+
+def rating_action(order_id: int, body: RatingIn) -> OutboxAction:
+    return _order_action(ORDER_RATING, order_id, "ratings", body, ORDER_RATING)
+
+
+def survey_action(order_id: int, body: SurveyIn) -> OutboxAction:
+    return _order_action(ORDER_SURVEY, order_id, "survey", body, ORDER_SURVEY)
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.-]+", "_", text).strip("_")[:40]
 
@@ -107,6 +165,10 @@ class Session:
     engine: SyncEngine
     model: OrderBoardModel
     board: OrderBoardView
+    quick: MessagePanel          # the open order's thread, right of the order view
+    messages: MessagesArea       # every thread, the Messages view
+    notes: NotificationModel
+    centre: NotificationCentre
     synced: bool = False  # the first sync has reached the head of the feed
 
 
@@ -138,6 +200,14 @@ class LitDeskApp(QObject):
         self.pulse = pulse.Pulse(parent=self)
         pulse.install(self.pulse)
         self.window = MainWindow()
+        self.tray = NotificationTray(
+            enabled=bool(settings.value(DESKTOP_NOTIFICATIONS, True, type=bool)), parent=self)
+        self.tray.enabled_changed.connect(
+            lambda on: self.settings.setValue(DESKTOP_NOTIFICATIONS, on))
+        self.tray.order_requested.connect(self.reveal_order)
+        self.tray.request_requested.connect(self.reveal_request)
+        self.tray.window_requested.connect(self._raise_window)
+        self.window.add_view_option(self.tray.toggle_action)
         self.flow = SignInFlow(self.window, self.background, settings, self.credentials,
                                self.data_dir, demo=options.demo, account=options.account,
                                unattended=options.screenshot is not None)
@@ -152,6 +222,11 @@ class LitDeskApp(QObject):
         self.window.settings_requested.connect(self.open_settings)
         self.window.sign_out_requested.connect(self.sign_out)
         self.window.sign_in_requested.connect(self.flow.sign_in_again)
+        view = self.window.order_view
+        view.transition_requested.connect(self._request_transition)
+        view.payment_requested.connect(self._request_payment)
+        view.rating_requested.connect(self._request_rating)
+        view.survey_requested.connect(self._request_survey)
         if options.size:
             self.window.resize(*options.size)
         self.window.show_view(options.view)
@@ -193,14 +268,20 @@ class LitDeskApp(QObject):
     def _open_session(self, who: SignedIn) -> None:
         self._end_session()
         role = Role(who.user.role)
-        cache = LocalCache(self._cache_path(who.server_key, who.user.email))
+        cache = LocalCache(self._cache_path(who.server_key, who.user.email),
+                           user_id=who.user.id)
         engine = SyncEngine(who.api, cache, viewer_role=role,
                             long_poll_seconds=self._long_poll_seconds, backoff=self._backoff,
-                            page_size=self._page_size)
+                            page_size=self._page_size, user_id=who.user.id)
         model = OrderBoardModel(role)
         board = OrderBoardView(model)
-        session = Session(who, cache, engine, model, board)
+        quick = MessagePanel(cache, engine)
+        messages = MessagesArea(cache, engine)
+        notes = NotificationModel(NotificationFeed(cache, who.user.id), parent=self.window)
+        centre = NotificationCentre(notes, self.window)
+        session = Session(who, cache, engine, model, board, quick, messages, notes, centre)
         self.session = session
+        self._wire_messages(session)
 
         engine.changed.connect(lambda changes: self._on_changed(session, changes))
         engine.status_changed.connect(lambda status: self._on_status(session, status))
@@ -212,6 +293,7 @@ class LitDeskApp(QObject):
         where = {"demo": "Demo data", "local": "On this computer"}.get(who.server_key,
                                                                       who.server_key)
         self.window.set_account(who.user.name, f"{ROLE_TITLES[role]} · {where}")
+        self.window.order_view.set_viewer(role, who.user.id)
         self.window.set_signed_in(True, can_sign_out=who.server_key != "local")
         self.window.status_line.set_starting("Loading your orders…")
 
@@ -229,14 +311,46 @@ class LitDeskApp(QObject):
                             on_failure=lambda error: self._fail(describe(error)))
         self.session_started.emit(session)
 
+    def _wire_messages(self, session: Session) -> None:
+        """The quick-message panel beside the order, the Messages view, the notifications."""
+        engine, quick, area, notes = (session.engine, session.quick, session.messages,
+                                      session.notes)
+        self.window.order_view.set_side_panel(quick)
+        self.window.set_page("messages", area)
+        for panel in (quick, area.panel):
+            engine.attachment_fetched.connect(panel.on_attachment_fetched)
+            engine.attachment_failed.connect(panel.on_attachment_failed)
+        self.window.order_view.order_changed.connect(self._show_order_thread)
+        area.order_requested.connect(self.reveal_order)
+        area.unread_changed.connect(lambda n: self.window.set_view_badge("messages", n))
+        self.window.set_view_badge("messages", area.total_unread())
+        # Before the engine starts: the feed must see the first "syncing" status, or the pages
+        # of the initial download would be announced.
+        engine.changed.connect(notes.apply)
+        engine.status_changed.connect(notes.set_status)
+        notes.arrived.connect(self.tray.notify)
+        session.centre.order_requested.connect(self.reveal_order)
+        session.centre.request_requested.connect(self.reveal_request)
+        self.window.add_session_tool(session.centre.make_button())
+
     def _end_session(self) -> None:
         session, self.session = self.session, None
         if session is None:
             return
         session.engine.stop()
         for signal in (session.engine.changed, session.engine.status_changed,
-                       session.engine.action_failed, session.engine.signed_out):
+                       session.engine.action_failed, session.engine.signed_out,
+                       session.engine.attachment_fetched, session.engine.attachment_failed):
             signal.disconnect()
+        self.window.order_view.order_changed.disconnect(self._show_order_thread)
+        self.window.order_view.set_side_panel(None)
+        self.window.set_page("messages", None)
+        self.window.set_view_badge("messages", 0)
+        self.window.clear_session_tools()
+        session.centre.close()
+        for widget in (session.quick, session.messages, session.centre):
+            widget.deleteLater()
+        session.notes.deleteLater()
         session.cache.close()
         heap.release()  # what the session left in reference cycles can be collected
         self.window.clear_board()
@@ -254,16 +368,21 @@ class LitDeskApp(QObject):
         if session is not self.session:
             return
         session.model.apply(changes)
+        session.quick.apply(changes)
+        session.messages.apply(changes)
+        shown = self.window.order_view.order_id
+        if shown and session.quick.thread_id() is None and changes.threads:
+            self._show_order_thread(shown)  # the order's thread has just arrived
         if len(changes.orders) >= _SETTLE_ROWS:  # catching up: the rows are here to stay
             heap.settle()
         if self.window.board() is not session.board:
             self.window.set_board(session.board)
-        shown = self.window.order_pane.order_id
+        shown = self.window.order_view.order_id
         if shown is None:
             return
         if shown in changes.removed_orders:
-            self.window.order_pane.clear()
-        elif any(row.id == shown for row in changes.orders):
+            self.window.order_view.clear()
+        elif shown in changes.order_events or any(row.id == shown for row in changes.orders):
             self.open_order(shown)
 
     def _on_status(self, session: Session, status: SyncStatus) -> None:
@@ -281,8 +400,11 @@ class LitDeskApp(QObject):
         if session is not self.session:
             return
         self.window.show_error(text)
-        if order_id and order_id == self.window.order_pane.order_id:
-            self.open_order(order_id)
+        view = self.window.order_view
+        if view.order_id is not None and refused_order(session.engine.outbox,
+                                                       order_id) == view.order_id:
+            self.open_order(view.order_id)  # the rolled-back state, with the reason above it
+            view.show_refusal(text)
 
     def _on_token_refused(self, session: Session) -> None:
         if session is self.session:
@@ -291,12 +413,84 @@ class LitDeskApp(QObject):
     # --- what the person asks for --------------------------------------------------------------
 
     def open_order(self, order_id: int) -> None:
-        """Show the order in the pane (from the cache: one row by key, no network)."""
+        """Show the order in the order view, or bring it up to date (from the cache: a few rows
+        by key, no network; an order already shown reads only its newer log entries)."""
         session = self.session
         if session is None:
             return
-        self.window.order_pane.show_order(session.cache.order(order_id),
-                                          Role(session.who.user.role))
+        view = self.window.order_view
+        after = view.events_model.last_id() if view.order_id == order_id else 0
+        view.show_details(load_details(session.cache, session.engine.outbox, order_id,
+                                       events_after=after))
+
+    def _seen(self, order_id: int, version: int) -> int:
+        session, shown = self.session, self.window.order_view.order
+        if session is None or shown is None or shown.id != order_id:
+            return version
+        return version_seen(shown.model_dump(mode="json"), session.cache.order(order_id),
+                            version)
+
+    def _request_transition(self, order_id: int, body: TransitionIn, proof_file: str) -> None:
+        body = body.model_copy(update={"version": self._seen(order_id, body.version)})
+        self._submit(proof_file_action(order_id, body, proof_file) if proof_file
+                     else transition_action(order_id, body))
+
+    def _request_payment(self, order_id: int, body: PayIn) -> None:
+        body = body.model_copy(update={"version": self._seen(order_id, body.version)})
+        self._submit(payment_action(order_id, body))
+
+    def _request_rating(self, order_id: int, body: RatingIn) -> None:
+        self._submit(rating_action(order_id, body))
+
+    def _request_survey(self, order_id: int, body: SurveyIn) -> None:
+        self._submit(survey_action(order_id, body))
+
+    def _submit(self, action: OutboxAction) -> None:
+        """Queue what the order view asked for; the engine shows it at once and explains a
+        refusal through ``action_failed``."""
+        session = self.session
+        if session is None:
+            return
+        session.engine.submit(action)
+        shown = self.window.order_view.order_id
+        if shown == action.entity_id:
+            # A rating or survey changes no order row, so no ``changed`` follows; its outbox
+            # entry is written by now and the view stops offering it.
+            self.open_order(shown)
+
+    def _show_order_thread(self, order_id: int) -> None:
+        session = self.session
+        if session is None:
+            return
+        thread = session.cache.thread_for_order(order_id) if order_id else None
+        session.quick.set_thread(thread.id if thread else None, thread.title if thread else "")
+
+    def reveal_order(self, order_id: int) -> None:
+        """Bring the order up from anywhere (a notification, the Messages view): the Orders
+        view, the order current on the board when it shows there, and open."""
+        session = self.session
+        if session is None:
+            return
+        self.window.show_view("orders")
+        session.board.select_order(order_id)
+        self.open_order(order_id)
+        self._raise_window()
+
+    def reveal_request(self, request_id: int) -> None:
+        """A shipping request's conversation, in the Messages view."""
+        session = self.session
+        thread = session.cache.thread_for_request(request_id) if session else None
+        if session is None or thread is None:
+            return
+        self.window.show_view("messages")
+        session.messages.open_thread(thread.id)
+        self._raise_window()
+
+    def _raise_window(self) -> None:
+        if self.window.isMinimized():
+            self.window.showNormal()
+        self.window.raise_()
+        self.window.activateWindow()
 
     def sign_out(self) -> None:
         session = self.session
@@ -363,6 +557,9 @@ class LitDeskApp(QObject):
             first = session.model.order_id(0)
             session.board.select_order(first)
             self.open_order(first)
+        threads = session.cache.threads() if session is not None else []
+        if session is not None and threads:  # likewise the latest conversation
+            session.messages.open_thread(threads[0].id)
         # Twice: layout requests posted while handling the first batch need a second pass.
         for _ in range(2):
             QApplication.sendPostedEvents()

@@ -1,5 +1,6 @@
-"""LitDesk's main window: the order board beside the open order, the File and View menus, an
-error banner and the sync status bar.
+"""LitDesk's main window: the order board beside the open order (``OrderView``, which holds the
+quick-message panel on its own right), the Messages area, the File and View menus, a toolbar
+that switches views, an error banner and the sync status bar.
 
 The window owns no services: it shows what it is given and emits what the person asks for
 (``settings_requested``, ``sign_out_requested``…); the composition root does the work.
@@ -12,14 +13,16 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from litdesk.views.banner import Banner
-from litdesk.views.order_pane import OrderPane
+from litdesk.views.order_view import OrderView
 from litdesk.views.status_line import StatusLine
 from litdesk.views.text_styles import as_muted, as_title
 
@@ -44,7 +47,7 @@ def _coming_soon(title: str) -> QWidget:
 
 
 class MainWindow(QMainWindow):
-    """The board (``set_board``) and the ``OrderPane`` side by side in a splitter, with pages
+    """The board (``set_board``) and the ``OrderView`` side by side in a splitter, with pages
     for Messages and Shipping, menus, a ``Banner`` and a ``StatusLine``."""
 
     settings_requested = Signal()
@@ -57,23 +60,27 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("LitDesk")
         self.resize(1280, 800)
 
-        self.order_pane = OrderPane()
+        self.order_view = OrderView()
         self._board_holder = QStackedWidget()
         self._board_holder.addWidget(self._waiting_board())
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self._board_holder)
-        self.splitter.addWidget(self.order_pane)
-        # The board has nine tabs and seven columns: it takes the room a wider window gives;
-        # the order pane reads well at about 360 px and keeps that.
+        self.splitter.addWidget(self.order_view)
+        # The order view (details, actions, events log, and the quick messages on its right)
+        # needs the larger share; the board keeps enough for its tabs and main columns and
+        # takes what a wider window adds.
         self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 0)
-        self.splitter.setSizes([920, 360])
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([500, 780])
 
         self.pages = QStackedWidget()
         self._page_index: dict[str, int] = {}
+        self._placeholders: dict[str, QWidget] = {}
         for name in VIEWS:
             page = self.splitter if name == "orders" else _coming_soon(_VIEW_TITLES[name])
+            if name != "orders":
+                self._placeholders[name] = page
             self._page_index[name] = self.pages.addWidget(page)
 
         self.banner = Banner()
@@ -93,6 +100,7 @@ class MainWindow(QMainWindow):
         self.statusBar().setSizeGripEnabled(False)
 
         self._build_menus()
+        self._build_toolbar()
         self.show_view("orders")
 
     # --- menus ---
@@ -120,6 +128,8 @@ class MainWindow(QMainWindow):
         self.set_signed_in(False)
 
         view_menu = self.menuBar().addMenu("&View")
+        self.view_menu = view_menu
+        self._view_options: list[QAction] = []
         group = QActionGroup(self)
         group.setExclusive(True)
         self.view_actions: dict[str, QAction] = {}
@@ -130,6 +140,23 @@ class MainWindow(QMainWindow):
             group.addAction(action)
             view_menu.addAction(action)
             self.view_actions[name] = action
+
+    def _build_toolbar(self) -> None:
+        """The views as tabs-like buttons (their shortcuts are Ctrl+1…3), then room on the right
+        for what a session adds (the notifications button)."""
+        bar = QToolBar("Views")
+        bar.setObjectName("views-toolbar")
+        bar.setMovable(False)
+        bar.setFloatable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for name in VIEWS:
+            bar.addAction(self.view_actions[name])
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        self.toolbar = bar
+        self._session_tools: list[QAction] = []
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
 
     @staticmethod
     def _waiting_board() -> QWidget:
@@ -158,10 +185,51 @@ class MainWindow(QMainWindow):
             self._board_holder.removeWidget(old)
             old.deleteLater()
         self._board_holder.setCurrentIndex(0)
-        self.order_pane.clear()
+        self.order_view.clear()
 
     def board(self) -> QWidget | None:
         return self._board_holder.widget(1)
+
+    def set_page(self, name: str, widget: QWidget | None) -> None:
+        """Show ``widget`` as the ``name`` view ("messages", "shipping"); None puts the
+        placeholder back. The window does not delete a page it is given."""
+        index = self._page_index[name]
+        current = self.pages.widget(index)
+        page = widget if widget is not None else self._placeholders[name]
+        if current is page:
+            return
+        showing = self.pages.currentIndex() == index
+        if current is not None:
+            self.pages.removeWidget(current)
+        self.pages.insertWidget(index, page)
+        if showing:
+            self.pages.setCurrentIndex(index)
+
+    def page(self, name: str) -> QWidget | None:
+        return self.pages.widget(self._page_index[name])
+
+    def set_view_badge(self, name: str, count: int) -> None:
+        """A count after a view's title (unread messages), none when 0."""
+        title = _VIEW_TITLES[name]
+        action = self.view_actions[name]
+        action.setText(f"{title} ({count})" if count else title)
+        action.setToolTip(f"{title}: {count} unread" if count else title)
+
+    def add_view_option(self, action: QAction) -> None:
+        """A setting of the app at the end of the View menu (desktop notifications)."""
+        if not self._view_options:
+            self.view_menu.addSeparator()
+        self._view_options.append(action)
+        self.view_menu.addAction(action)
+
+    def add_session_tool(self, widget: QWidget) -> None:
+        """A widget for the right end of the toolbar, removed by ``clear_session_tools``."""
+        self._session_tools.append(self.toolbar.addWidget(widget))
+
+    def clear_session_tools(self) -> None:
+        for action in self._session_tools:
+            self.toolbar.removeAction(action)
+        self._session_tools.clear()
 
     def current_view(self) -> str:
         index = self.pages.currentIndex()

@@ -1,33 +1,32 @@
-"""The order opened from the board, until the full order view exists: its fields, where it
-stands (progress) and what the person looking at it should do next."""
+"""The read-only parts of the order view: the status badge, the header (number, status, progress,
+next steps) and the order's details (parties, date, value, space, brief, portfolio, series,
+proof of delivery). ``OrderView`` (order_view.py) puts them together with the actions and the
+events log."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import html
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from pydantic import ValidationError
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QPalette
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
-    QScrollArea,
     QSizePolicy,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from litdesk.domain.order_guidance import next_steps, progress
-from litdesk.domain.orders import OrderStatus, Role
+from litdesk.domain.order_guidance import progress
+from litdesk.domain.orders import OrderStatus
 from litdesk.domain.wire import OrderOut
 from litdesk.models.order_cells import CellText
-from litdesk.views.palette import STATUS_COLOURS, status_colours
+from litdesk.views.palette import status_colours
+from litdesk.views.status_badge import DOT, GAP, PAD_X, PAD_Y, badge_font
 from litdesk.views.text_styles import as_heading, as_muted, as_title
 
 _CELLS = CellText()
@@ -40,62 +39,87 @@ def format_when(moment: datetime | None) -> str:
     return f"{_CELLS.date(moment)}, {_CELLS.time(moment)}"
 
 
-def _badge_style(status: OrderStatus) -> str:
-    colours = STATUS_COLOURS[status]
-    return (f"QLabel {{ background: {colours.fill}; color: {colours.text}; "
-            f"border-radius: 9px; padding: 2px 10px; font-weight: 600; }}")
+def money(cents: int, currency: str) -> str:
+    return _CELLS.money(cents, currency)
 
 
-def _value_label() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    return label
-
-
-class OrderPane(QStackedWidget):
-    """Shows one order's fields (``show_order``) or, with none open, how to open one.
-
-    ``show_order`` takes the cached order (the server's JSON for it) and the viewer's role,
-    which decides the next steps shown.
-    """
+class StatusBadge(QWidget):
+    """The board's status badge (status_badge.py) as a widget of its own: the same pill, dot,
+    colours and font, with the status's name as its accessible name."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.order_id: int | None = None
+        self._status: OrderStatus | None = None
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
-        # Like the board's empty state: a title and a hint, a little above the middle.
-        self.empty_title = QLabel("No order open")
-        as_heading(self.empty_title)
-        self.empty_hint = QLabel("Select an order on the board and press Enter,\n"
-                                 "or double-click it.")
-        as_muted(self.empty_hint)
-        self.empty_page = QWidget()
-        empty_layout = QVBoxLayout(self.empty_page)
-        empty_layout.setContentsMargins(24, 24, 24, 24)
-        empty_layout.addStretch(1)
-        for label in (self.empty_title, self.empty_hint):
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            label.setWordWrap(True)
-            empty_layout.addWidget(label)
-        empty_layout.addStretch(2)
-        self.addWidget(self.empty_page)
+    def status(self) -> OrderStatus | None:
+        return self._status
 
-        body = QWidget()
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(20, 16, 20, 16)
-        layout.setSpacing(12)
+    def text(self) -> str:
+        return self._status.label if self._status else ""
 
+    def set_status(self, status: OrderStatus | None) -> None:
+        self._status = status
+        self.setAccessibleName(f"Status: {status.label}" if status else "")
+        self.setToolTip(status.label if status else "")
+        self.updateGeometry()
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        metrics = QFontMetrics(badge_font(self.font()))
+        width = PAD_X + DOT + GAP + metrics.horizontalAdvance(self.text()) + PAD_X
+        return QSize(width, metrics.height() + 2 * PAD_Y + 2)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if self._status is None:
+            return
+        fill, text, accent = status_colours(self._status)
+        rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(fill)
+        radius = rect.height() / 2
+        painter.drawRoundedRect(rect, radius, radius)
+        painter.setBrush(accent)
+        painter.drawEllipse(QRectF(rect.left() + PAD_X, rect.center().y() - DOT / 2, DOT, DOT))
+        painter.setFont(badge_font(self.font()))
+        painter.setPen(text)
+        painter.drawText(rect.adjusted(PAD_X + DOT + GAP, 0, -PAD_X + 1, 0),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.text())
+        painter.end()
+
+
+def _value_label(name: str) -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                  | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setAccessibleName(name)
+    return label
+
+
+def steps_html(steps: Sequence[str]) -> str:
+    items = "".join(f"<li>{html.escape(step)}</li>" for step in steps)
+    return f"<ul style='margin-left: -24px'>{items}</ul>"
+
+
+class OrderHeader(QWidget):
+    """"Order LD-000007", the status badge, the progress bar and the next steps for the
+    person looking."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
         self.number_label = QLabel()
         as_title(self.number_label)
         self.number_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # The status as the board's badge shows it: its label on its colour.
-        self.status_label = QLabel()
-        self.status_label.setSizePolicy(QSizePolicy.Policy.Maximum,
-                                        QSizePolicy.Policy.Fixed)
-        layout.addWidget(self.number_label)
-        layout.addWidget(self.status_label)
+        self.badge = StatusBadge()
+        title_row = QHBoxLayout()
+        title_row.setSpacing(12)
+        title_row.addWidget(self.number_label)
+        title_row.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignVCenter)
+        title_row.addStretch(1)
 
         # A slim bar with its figure beside it: text drawn inside a bar is hard to read on
         # some of the status colours.
@@ -103,115 +127,115 @@ class OrderPane(QStackedWidget):
         self.progress_bar.setRange(0, 100)
         self.progress_bar.setTextVisible(False)
         self.progress_bar.setFixedHeight(8)
+        self.progress_bar.setAccessibleName(self.tr("Order progress"))
         self.progress_label = QLabel()
         as_muted(self.progress_label)
         progress_row = QHBoxLayout()
         progress_row.setSpacing(10)
         progress_row.addWidget(self.progress_bar, 1)
         progress_row.addWidget(self.progress_label)
-        layout.addLayout(progress_row)
 
+        steps_title = QLabel(self.tr("Next steps"))
+        as_heading(steps_title)
+        self.steps_label = QLabel()
+        self.steps_label.setWordWrap(True)
+        self.steps_label.setTextFormat(Qt.TextFormat.RichText)
+        self.steps_label.setAccessibleName(self.tr("Next steps"))
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        layout.addLayout(title_row)
+        layout.addLayout(progress_row)
+        layout.addWidget(steps_title)
+        layout.addWidget(self.steps_label)
+
+    def show_order(self, order: OrderOut, steps: Sequence[str]) -> None:
+        status = OrderStatus(order.status)
+        self.number_label.setText(self.tr("Order {number}").format(number=order.number))
+        self.badge.set_status(status)
+        value = progress(status)
+        self.progress_bar.setValue(value)
+        self.progress_bar.setAccessibleDescription(f"{value}%")
+        self.progress_label.setText(self.tr("{value}% settled").format(value=value))
+        bar_palette = self.progress_bar.palette()
+        bar_palette.setColor(QPalette.ColorRole.Highlight, status_colours(status)[2])
+        self.progress_bar.setPalette(bar_palette)
+        self.steps_label.setText(steps_html(steps) if steps
+                                 else self.tr("Nothing for you to do on this order."))
+
+
+_FIELDS = (("advertiser", "Advertiser"), ("influencer", "Influencer"), ("created", "Order date"),
+           ("value", "Value"), ("space", "Space"), ("portfolio", "Portfolio"),
+           ("series", "Recurring series"), ("updated", "Last change"),
+           ("completed", "Completed"), ("proof", "Proof of delivery"))
+_OPTIONAL = ("portfolio", "series", "completed", "proof")
+
+
+class OrderFields(QWidget):
+    """The order's details as a form, then its brief."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
         form = QFormLayout()
         form.setHorizontalSpacing(16)
         form.setVerticalSpacing(6)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.fields: dict[str, QLabel] = {}
-        for key, title in (("advertiser", "Advertiser"), ("influencer", "Influencer"),
-                           ("space", "Space"), ("value", "Value"), ("created", "Placed"),
-                           ("updated", "Last change"), ("completed", "Completed"),
-                           ("proof", "Proof of delivery")):
-            label = _value_label()
+        for key, title in _FIELDS:
+            label = _value_label(title)
             self.fields[key] = label
-            name = QLabel(title)
+            name = QLabel(self.tr(title))
             as_muted(name)
             form.addRow(name, label)
+        self.fields["proof"].setTextFormat(Qt.TextFormat.RichText)
+        self.fields["proof"].setOpenExternalLinks(True)
+        self.fields["proof"].setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextBrowserInteraction)
         self._form = form
+        brief_title = QLabel(self.tr("Brief"))
+        as_heading(brief_title)
+        self.brief_label = _value_label(self.tr("Brief"))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
         layout.addLayout(form)
-
-        layout.addWidget(self._section("Brief"))
-        self.brief_label = _value_label()
+        layout.addWidget(brief_title)
         layout.addWidget(self.brief_label)
 
-        layout.addWidget(self._section("Next steps"))
-        self.steps_label = QLabel()
-        self.steps_label.setWordWrap(True)
-        self.steps_label.setTextFormat(Qt.TextFormat.RichText)
-        layout.addWidget(self.steps_label)
-        layout.addStretch(1)
-
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(body)
-        self.addWidget(scroll)
-        self.setMinimumWidth(300)
-
-    @staticmethod
-    def _section(text: str) -> QLabel:
-        label = QLabel(text)
-        as_heading(label)
-        return label
-
-    def clear(self) -> None:
-        self.order_id = None
-        self.empty_title.setText("No order open")
-        self.empty_hint.setText("Select an order on the board and press Enter,\n"
-                                "or double-click it.")
-        self.setCurrentWidget(self.empty_page)
-
-    def show_order(self, order: Mapping[str, Any] | None, role: Role | None) -> None:
-        """Fill the pane from the cached order; ``None`` (gone, or not cached) empties it."""
-        if order is None:
-            self.clear()
-            return
-        try:
-            parsed = OrderOut.model_validate(order)
-        except ValidationError:
-            # A cache row we cannot read is a bug elsewhere; say so instead of half a pane.
-            self.order_id = None
-            self.empty_title.setText("This order could not be shown")
-            self.empty_hint.setText("Its copy on this computer is incomplete; it is fetched "
-                                    "again at the next sync.")
-            self.setCurrentWidget(self.empty_page)
-            return
-        self._fill(parsed, role)
-
-    def _fill(self, order: OrderOut, role: Role | None) -> None:
-        self.order_id = order.id
-        status = OrderStatus(order.status)
-        self.number_label.setText(f"Order {order.number}")
-        self.status_label.setText(status.label)
-        self.status_label.setStyleSheet(_badge_style(status))
-        self.progress_bar.setValue(progress(status))
-        self.progress_label.setText(f"{progress(status)}% settled")
-        bar_palette = self.progress_bar.palette()
-        bar_palette.setColor(QPalette.ColorRole.Highlight, status_colours(status)[2])
-        self.progress_bar.setPalette(bar_palette)
-
-        self.fields["advertiser"].setText(order.advertiser.name)
-        self.fields["influencer"].setText(order.influencer.name)
-        recurring = " (monthly)" if order.space.recurring else ""
-        self.fields["space"].setText(f"{order.space.title}{recurring}")
-        self.fields["value"].setText(_CELLS.money(order.value_cents, order.currency))
-        self.fields["created"].setText(format_when(order.created_at))
-        self.fields["updated"].setText(format_when(order.updated_at))
-        self.fields["completed"].setText(format_when(order.completed_at))
-        self.fields["proof"].setText(order.proof_url or "")
-        self._form.setRowVisible(self.fields["completed"], order.completed_at is not None)
-        self._form.setRowVisible(self.fields["proof"], bool(order.proof_url))
+    def show_order(self, order: OrderOut) -> None:
+        f = self.fields
+        f["advertiser"].setText(order.advertiser.name)
+        f["influencer"].setText(order.influencer.name)
+        f["created"].setText(format_when(order.created_at))
+        f["value"].setText(money(order.value_cents, order.currency))
+        recurring = self.tr(" (monthly)") if order.space.recurring else ""
+        f["space"].setText(f"{order.space.title}{recurring}")
+        f["portfolio"].setText(order.portfolio_ref or "")
+        f["series"].setText(self._series(order))
+        f["updated"].setText(format_when(order.updated_at))
+        f["completed"].setText(format_when(order.completed_at))
+        f["proof"].setText(self._proof(order))
+        shown = {"portfolio": bool(order.portfolio_ref), "series": bool(f["series"].text()),
+                 "completed": order.completed_at is not None, "proof": bool(f["proof"].text())}
+        for key in _OPTIONAL:
+            self._form.setRowVisible(f[key], shown[key])
         self.brief_label.setText(order.brief)
 
-        steps = next_steps(status, role) if role is not None else ()
-        if steps:
-            items = "".join(f"<li>{_escape(step)}</li>" for step in steps)
-            self.steps_label.setText(f"<ul style='margin-left: -24px'>{items}</ul>")
-        else:
-            self.steps_label.setText("Nothing for you to do on this order.")
-        self.setCurrentIndex(1)
+    def _series(self, order: OrderOut) -> str:
+        if order.series_id is None and not order.space.recurring:
+            return ""
+        since = (self.tr(", period from {date}").format(date=_CELLS.date(order.period_start))
+                 if order.period_start else "")
+        return self.tr("Month {index} of a monthly series{since}").format(
+            index=order.series_index, since=since)
 
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    def _proof(self, order: OrderOut) -> str:
+        parts = []
+        if order.proof_url:
+            link = html.escape(order.proof_url, quote=True)
+            parts.append(f"<a href=\"{link}\">{link}</a>")
+        if order.proof_attachment_id:
+            parts.append(html.escape(self.tr("Screenshot attached")))
+        return "<br>".join(parts)

@@ -83,14 +83,14 @@ def test_the_demo_asks_which_account_and_enter_picks_it(
     board.table.setCurrentIndex(app.session.model.index(0, 0))
     qtbot.keyClick(board.table, Qt.Key.Key_Return)
     first = board_rows(app)[0]
-    assert app.window.order_pane.order_id == first.id
-    assert app.window.order_pane.number_label.text() == f"Order {first.number}"
+    assert app.window.order_view.order_id == first.id
+    assert app.window.order_view.header.number_label.text() == f"Order {first.number}"
 
     # Signing out of the demo asks again who to be.
     app.window.sign_out_action.trigger()
     wait_for(qtbot, lambda: app.session is None)
     wait_for(qtbot, lambda: app.account_picker is not None and app.account_picker.isVisible())
-    assert app.window.order_pane.order_id is None
+    assert app.window.order_view.order_id is None
 
 
 def test_command_line() -> None:

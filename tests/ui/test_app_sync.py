@@ -63,10 +63,10 @@ def test_an_order_placed_on_the_server_appears_without_any_action(
 
     # The advertiser cancels the first one: the open order's pane follows too.
     app.open_order(first["id"])
-    assert app.window.order_pane.status_label.text() == "Pending"
+    assert app.window.order_view.header.badge.text() == "Pending"
     ok(advertiser.client.post(f"/orders/{first['id']}/transitions", json={
         "action": "cancel", "version": first["version"], "reason": "Plans changed."}))
-    wait_for(qtbot, lambda: app.window.order_pane.status_label.text() == "Cancelled")
+    wait_for(qtbot, lambda: app.window.order_view.header.badge.text() == "Cancelled")
 
 
 def test_offline_action_survives_a_restart_and_is_applied_once_when_the_server_returns(
@@ -123,7 +123,7 @@ def test_a_stale_action_is_rolled_back_and_explained(
     assert app.window.banner.text() == describe(Conflict("stale"))
     wait_for(qtbot, lambda: getattr(row_for(app, order["id"]), "status", None)
              is OrderStatus.PENDING)
-    assert app.window.order_pane.status_label.text() == "Pending"
+    assert app.window.order_view.header.badge.text() == "Pending"
     assert app.window.status_line.status.pending == 0
     assert transition_events(own_server.live, order["id"], "request_payment") == 0
 

@@ -1,40 +1,23 @@
-"""The app's own widgets on their own: sign-in and settings dialogs, account picker, order pane,
-status line and main window."""
+"""The app's own widgets on their own: sign-in and settings dialogs, account picker, status line
+and main window (the order view has tests/ui/test_order_view.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from litdesk.domain.order_guidance import next_steps
-from litdesk.domain.orders import OrderStatus, Role
+from litdesk.domain.orders import Role
 from litdesk.domain.wire import UserOut
 from litdesk.services.errors import Offline, Unauthorized, describe
 from litdesk.services.records import SyncStatus
 from litdesk.views.account_picker import AccountPicker
 from litdesk.views.main_window import MainWindow
-from litdesk.views.order_pane import OrderPane
 from litdesk.views.settings_dialog import SettingsDialog, check_server_url
 from litdesk.views.sign_in_dialog import SignInDialog
 from litdesk.views.status_line import StatusLine, pending_text, state_text
-
-NOW = datetime(2026, 3, 12, 14, 2, tzinfo=UTC)
-
-
-def order_json(status: OrderStatus = OrderStatus.PROCESSING, **extra: object) -> dict[str, object]:
-    return {
-        "id": 7, "number": "LD-000007", "status": status.value, "progress": 70,
-        "space": {"id": 1, "influencer_id": 1, "title": "Podcast mid-roll", "description": "",
-                  "price_cents": 45_000, "currency": "USD", "recurring": True},
-        "influencer": {"id": 1, "name": "Maya Laurent"},
-        "advertiser": {"id": 2, "name": "Northwind Audio"},
-        "value_cents": 45_000, "currency": "USD", "brief": "Our autumn headphones.",
-        "created_at": NOW.isoformat(), "updated_at": (NOW + timedelta(days=1)).isoformat(),
-        "version": 3, **extra,
-    }
 
 
 def test_sign_in_dialog_asks_without_signing_in_itself(qtbot: QtBot) -> None:
@@ -111,30 +94,6 @@ def test_account_picker_enter_uses_the_selected_account(qtbot: QtBot) -> None:
     with qtbot.waitSignal(picker.account_chosen) as chosen:
         qtbot.keyClick(picker.list, Qt.Key.Key_Return)
     assert chosen.args == ["logistics@demo.test"]
-
-
-def test_order_pane_shows_the_fields_progress_and_next_steps(qtbot: QtBot) -> None:
-    pane = OrderPane()
-    qtbot.addWidget(pane)
-    assert pane.currentWidget() is pane.empty_page
-    pane.show_order(order_json(), Role.INFLUENCER)
-    assert pane.order_id == 7
-    assert pane.number_label.text() == "Order LD-000007"
-    assert pane.status_label.text() == "Processing"
-    assert pane.fields["advertiser"].text() == "Northwind Audio"
-    assert pane.fields["space"].text() == "Podcast mid-roll (monthly)"
-    assert pane.fields["value"].text() == "$450.00"
-    assert "2026" in pane.fields["created"].text()
-    assert pane.brief_label.text() == "Our autumn headphones."
-    assert pane.progress_bar.value() == 70
-    for step in next_steps(OrderStatus.PROCESSING, Role.INFLUENCER):
-        assert step in pane.steps_label.text()
-
-    pane.show_order(order_json(), Role.ADVERTISER)  # the same order, seen by the other side
-    assert "Request an update" in pane.steps_label.text()
-    pane.show_order(None, Role.INFLUENCER)
-    assert pane.order_id is None
-    assert pane.currentWidget() is pane.empty_page
 
 
 def test_status_words() -> None:
