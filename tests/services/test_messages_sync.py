@@ -151,6 +151,37 @@ def test_messages_with_and_without_attachments_reach_the_other_party(
     assert client.failures == []
 
 
+def test_a_message_with_an_attachment_from_one_client_appears_in_the_others(
+        qtbot: QtBot, start: Start, sqlite_server: LiveServer, deal: Deal,
+        tmp_path: Path) -> None:
+    """Both parties in LitDesk: the influencer's message and photo reach the advertiser's cache
+    by the change feed alone, unread until read, and the photo opens there byte for byte."""
+    thread_id = deal.order["thread_id"]
+    influencer = start(deal.influencer, base_url=sqlite_server.url, user_id=deal.influencer.id)
+    advertiser = start(deal.advertiser, base_url=sqlite_server.url, user_id=deal.advertiser.id)
+    synced(qtbot, influencer)
+    synced(qtbot, advertiser)
+    unread_before = advertiser.cache.thread(thread_id).unread  # type: ignore[union-attr]
+
+    influencer.engine.send_message(thread_id, "The draft is ready",
+                                   [file(tmp_path, "draft.png", PNG)])
+    qtbot.waitUntil(lambda: advertiser.shown(thread_id)[-1].text == "The draft is ready",
+                    timeout=WAIT_MS)
+    arrived = advertiser.shown(thread_id)[-1]
+    assert (arrived.sender_id, arrived.mine, arrived.state) == (deal.influencer.id, False, "sent")
+    [ref] = arrived.attachments
+    assert (ref.name, ref.content_type, ref.size) == ("draft.png", "image/png", len(PNG))
+    assert advertiser.cache.thread(thread_id).unread == unread_before + 1  # type: ignore[union-attr]
+    assert [m.text for m in influencer.shown(thread_id)].count("The draft is ready") == 1
+
+    with qtbot.waitSignal(advertiser.engine.attachment_fetched, timeout=WAIT_MS) as blocker:
+        advertiser.engine.fetch_attachment(ref.id)
+    assert Path(blocker.args[1]).read_bytes() == PNG
+    advertiser.engine.mark_read(thread_id, arrived.id)
+    assert advertiser.cache.thread(thread_id).unread == 0  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: server_unread(deal.advertiser, thread_id) == 0, timeout=WAIT_MS)
+
+
 def test_an_oversized_file_is_refused_before_anything_is_queued(
         qtbot: QtBot, start: Start, sqlite_server: LiveServer, deal: Deal,
         tmp_path: Path) -> None:
