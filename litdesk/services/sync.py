@@ -78,6 +78,7 @@ from litdesk.services.outbox import (
     remove_staged,
     stage_files,
 )
+from litdesk.services.pulse import lower_this_thread
 from litdesk.services.records import ChangeSet, SyncStatus
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,7 @@ class _Call(Generic[T]):
         threading.Thread(target=self._run, name="litdesk-sync-call", daemon=True).start()
 
     def _run(self) -> None:
+        lower_this_thread()
         try:
             self._value = self._fn()
         except BaseException as error:  # handed to the loop by result()
@@ -166,6 +168,7 @@ class _LoopThread(QThread):
         self.setObjectName("litdesk-sync")
 
     def run(self) -> None:
+        lower_this_thread()
         self._loop()
 
 

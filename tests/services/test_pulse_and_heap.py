@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import gc
+import os
+import sys
 import threading
 import weakref
 from collections.abc import Iterator
@@ -77,3 +79,19 @@ def test_settle_exempts_what_is_alive_and_release_hands_it_back() -> None:
     assert gc.get_freeze_count() == 0
     gc.collect()
     assert gone() is None
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="nice values are per thread only on Linux")
+def test_a_background_thread_can_lower_its_own_priority_only() -> None:
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    seen: list[int] = []
+
+    def work() -> None:
+        pulse.lower_this_thread()
+        seen.append(os.getpriority(os.PRIO_PROCESS, 0))
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join(5)
+    assert seen == [max(before, pulse.BACKGROUND_NICENESS)]
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before  # the calling thread is untouched
