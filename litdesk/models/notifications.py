@@ -95,9 +95,9 @@ class NotificationModel(QAbstractListModel):
 
     @Slot(object)
     def apply(self, changes: ChangeSet) -> None:
-        """Slot for ``SyncEngine.changed``: add what the feed finds in the batch. Connect the
-        slot itself: the engine's signal is then queued to this model's (the UI) thread, while
-        a lambda in between would run it on the sync thread."""
+        """Slot for ``SyncEngine.changed``: add what the feed finds in the batch. The engine
+        emits from its own thread; the connection queues the call to the UI thread (PySide6
+        does so for a lambda too: its receiver lives on the thread that connected)."""
         if self._feed is not None:
             self.add(self._feed.collect(changes))
 
