@@ -36,6 +36,8 @@ def plan(quick: bool, db: str) -> list[tuple[str, list[str]]]:
              ["ui_sync.py", "--orders", "10000"]),
             ("Messages: a long thread, the offline search (bench/messages.py)",
              ["messages.py", "--search", "20000", "--threads", "200"]),
+            ("Shipping spreadsheets: export and import (bench/shipping_io.py)",
+             ["shipping_io.py", "--repeats", "1"]),
         ]
     return [
         ("Server: change feed, order list and transitions (bench/run.py)",
@@ -45,6 +47,7 @@ def plan(quick: bool, db: str) -> list[tuple[str, list[str]]]:
         ("The whole app: first sync, stalls, change to screen, memory (bench/ui_sync.py)",
          ["ui_sync.py"]),
         ("Messages: a long thread, the offline search (bench/messages.py)", ["messages.py"]),
+        ("Shipping spreadsheets: export and import (bench/shipping_io.py)", ["shipping_io.py"]),
     ]
 
 
