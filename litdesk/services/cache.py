@@ -21,6 +21,8 @@ Decisions
 * **Messages** (schema 2) get columns for their queries, a full-text index, read markers and
   local echoes; see ``messages.py``. "Mine" and "unread" need the signed-in user's id, which
   the file keeps once told (``user_id``): a cache file belongs to one account.
+* **Shipping requests** (schema 3) get columns for the queue's queries and are shown with
+  their pending outbox entries predicted on top, like orders; see ``shipping.py``.
 * **Long loops step aside for the UI thread.** A loop of many small SQLite calls can keep the
   UI thread waiting for the GIL for as long as it runs (``pulse.py``), so loops over many rows
   check the UI thread's pulse every few dozen rows (:func:`courteous`).
@@ -41,14 +43,23 @@ from typing import Any, TypeVar
 from litdesk.domain.orders import OrderRuleError, OrderStatus, Role
 from litdesk.domain.wire import ChangeOut, ChangesPage
 from litdesk.services import messages as msg
+from litdesk.services import shipping
 from litdesk.services.errors import ServerError
 from litdesk.services.optimistic import ORDER_TRANSITION, predict
 from litdesk.services.pulse import step_aside
-from litdesk.services.records import ChangeSet, MessageHit, MessageItem, OrderRow, ThreadItem
+from litdesk.services.records import (
+    CampaignItem,
+    ChangeSet,
+    MessageHit,
+    MessageItem,
+    OrderRow,
+    RequestRow,
+    ThreadItem,
+)
 
 Json = dict[str, Any]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # _MIGRATIONS[n] takes a file from user_version n to n + 1. Never edit a released step: add one.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -92,6 +103,7 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX ix_outbox_entity ON outbox (entity, entity_id, state)",
     ),
     msg.MIGRATION,
+    shipping.MIGRATION,
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
@@ -321,6 +333,27 @@ class LocalCache:
         return [json.loads(r[0]) for r in self._conn().execute(
             "SELECT json FROM order_events WHERE order_id = ? ORDER BY id", (order_id,))]
 
+    # --- the shipping queue (see shipping.py) ----------------------------------------------------
+
+    def campaigns(self) -> list[CampaignItem]:
+        """Every cached campaign, newest first, with counts from the cached requests."""
+        return shipping.campaign_items(self._conn(), shipping.utcnow())
+
+    def requests(self, campaign_id: int) -> list[RequestRow]:
+        """Every request of the campaign as shown (pending actions predicted), by id."""
+        return shipping.request_rows(self._conn(), campaign_id, shipping.utcnow())
+
+    def request_rows(self, ids: Iterable[int]) -> list[RequestRow]:
+        """The requests among ``ids`` that the cache holds, by id."""
+        return shipping.request_rows_of(self._conn(), ids, shipping.utcnow())
+
+    def request(self, request_id: int) -> RequestRow | None:
+        return next(iter(self.request_rows([request_id])), None)
+
+    def tracking_owner(self, number: str) -> int | None:
+        """The request already carrying this tracking number (spaces and case ignored)."""
+        return shipping.tracking_owner(self._conn(), number)
+
     # --- messages (see messages.py) --------------------------------------------------------------
 
     def threads(self) -> list[ThreadItem]:
@@ -433,6 +466,7 @@ class LocalCache:
                 raise ServerError(f"The server sent a change LitDesk cannot read "
                                   f"({type(error).__name__}: {error}).") from error
             self.rebase(conn, orders)
+            shipping.rebase(conn, changes.requests)
             conn.execute("UPDATE sync_state SET cursor = ?, last_sync = ?", (page.cursor, now))
             changes.orders = self.rows(conn, orders - set(changes.removed_orders))
         return changes
@@ -453,6 +487,16 @@ class LocalCache:
             return
         if change.entity in ("message", "thread"):
             self._apply_message_change(conn, change, changes)
+            return
+        if change.entity == "request":
+            if change.op == "delete":
+                campaign_id = shipping.delete_request(conn, entity_id)
+            else:
+                shipping.store_request(conn, change.data)
+                campaign_id = int(change.data["campaign_id"])
+            changes.requests.add(entity_id)
+            if campaign_id is not None:
+                changes.campaigns.add(campaign_id)  # its counts changed
             return
         table, parents, field, key = _OTHERS[change.entity]
         if change.op == "delete":

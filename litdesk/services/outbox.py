@@ -30,6 +30,9 @@ Decisions
   echo follows the entry (failed with it, re-queued by ``retry_message`` under a new key,
   deleted with it) and is replaced by the server's copy when the entry is accepted. Refusing
   one message never fails the next ones: only an order's later entries depend on its earlier.
+* **Shipping** (``shipping_action``, ``shipping_bulk``, ``shipping_message``,
+  ``campaign_cancel``): checked, linked to the requests they change and predicted in the same
+  transaction; settled by ``shipping_outbox.py`` (answers stored item by item).
 * **Read markers** (``mark_read``) are moved in the cache at once; only the newest marker of a
   thread is kept for sending, and a marker that would not move forward queues nothing. A
   refused marker is dropped without a word: there is nothing the user could do about it.
@@ -55,10 +58,11 @@ from litdesk.domain.orders import (
     Role,
 )
 from litdesk.services import messages as msg
+from litdesk.services import shipping, shipping_outbox
 from litdesk.services.cache import Json, LocalCache
 from litdesk.services.errors import Invalid, NotAllowed, NotFound
 from litdesk.services.messages import MARK_READ, SEND_MESSAGE
-from litdesk.services.optimistic import ORDER_TRANSITION, predict
+from litdesk.services.optimistic import ORDER_TRANSITION, SHIPPING_KINDS, predict
 from litdesk.services.records import FAILED, ChangeSet
 
 _DEPENDENT = "Not sent: an earlier change to this item was refused."
@@ -129,13 +133,16 @@ class Outbox:
         self.cache = cache
         self.viewer_role = viewer_role
 
-    def enqueue(self, action: OutboxAction) -> ChangeSet:
-        """Queue ``action`` with a new Idempotency-Key and show its effect, in one transaction."""
+    def enqueue(self, action: OutboxAction, *, key: str | None = None) -> ChangeSet:
+        """Queue ``action`` with a new Idempotency-Key (``key`` if given) and show its effect,
+        in one transaction."""
         changes = ChangeSet()
         optimistic = action.kind == ORDER_TRANSITION and self.viewer_role is not None
         with self.cache.transaction() as conn:
             if action.kind == MARK_READ:
                 return self._mark_read(conn, action)
+            if action.kind in SHIPPING_KINDS:
+                return self._enqueue_shipping(conn, action, key)
             previous = None
             if action.entity == "order":
                 previous = self._shown(conn, action.entity_id)
@@ -148,7 +155,7 @@ class Outbox:
                                                            action.files), self.viewer_role)
                     except OrderRuleError as error:
                         raise _refusal(error) from error
-            entry_id = self._insert(conn, action, previous, optimistic)
+            entry_id = self._insert(conn, action, previous, optimistic, key)
             if action.entity == "order":
                 self.cache.rebase(conn, [action.entity_id])
                 changes.orders = self.cache.rows(conn, [action.entity_id])
@@ -158,10 +165,21 @@ class Outbox:
                 _touch_thread(changes, action.entity_id, local_id)
         return changes
 
+    def _enqueue_shipping(self, conn: sqlite3.Connection, action: OutboxAction,
+                          key: str | None) -> ChangeSet:
+        links = shipping_outbox.links_for(conn, action.kind, action.body, action.entity_id,
+                                          self.viewer_role)
+        entry_id = self._insert(conn, action, None, self.viewer_role is not None, key)
+        shipping_outbox.link(conn, entry_id, links)
+        ids = [request_id for request_id, _version in links]
+        shipping.rebase(conn, ids)
+        return shipping.touched(conn, ids)
+
     def _insert(self, conn: sqlite3.Connection, action: OutboxAction, previous: Json | None,
-                optimistic: bool) -> int:
+                optimistic: bool, key: str | None = None) -> int:
         found = conn.execute(_INSERT, (
-            str(uuid.uuid4()), action.kind, action.method, action.path, json.dumps(action.body),
+            key or str(uuid.uuid4()), action.kind, action.method, action.path,
+            json.dumps(action.body),
             action.entity, action.entity_id,
             self.viewer_role.value if optimistic and self.viewer_role else None,
             json.dumps(previous) if previous is not None else None,
@@ -213,6 +231,11 @@ class Outbox:
             action = entry.action
             if action.kind == SEND_MESSAGE:
                 self._replace_echo(conn, entry, answer, changes)
+            if action.kind in SHIPPING_KINDS:
+                ids = shipping_outbox.settle_done(conn, entry_id, action.kind, action.body,
+                                                  action.entity_id, answer)
+                shipping.rebase(conn, ids)
+                changes = shipping.touched(conn, ids)
             if action.entity == "order":
                 if answer is not None and answer.get("id") == action.entity_id:
                     self.cache.store_order(conn, answer)
@@ -254,6 +277,11 @@ class Outbox:
             if echo is not None:
                 msg.fail_echo(conn, echo[0], reason)
                 _touch_thread(changes, echo[1], echo[0])
+            if action.kind in SHIPPING_KINDS:
+                ids = shipping_outbox.settle_refused(conn, entry_id, action.kind,
+                                                     action.entity_id, current)
+                shipping.rebase(conn, ids)
+                return shipping.touched(conn, ids)
             if action.entity != "order":
                 return changes
             conn.execute(
@@ -273,6 +301,7 @@ class Outbox:
         with self.cache.transaction() as conn:
             found = conn.execute("DELETE FROM outbox WHERE id = ? AND state = 'failed' "
                                  "RETURNING files", (entry_id,)).fetchone()
+            conn.execute("DELETE FROM outbox_requests WHERE entry_id = ?", (entry_id,))
             echo = msg.echo_of(conn, entry_id) if found else None
             if echo is not None:
                 conn.execute("DELETE FROM local_messages WHERE id = ?", (echo[0],))

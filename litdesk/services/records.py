@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from litdesk.domain.orders import OrderStatus, Role
+from litdesk.domain.shipping import CampaignKind, CampaignStatus
+from litdesk.domain.wire import ShippingRequestOut
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +39,9 @@ class ChangeSet:
     order_events: set[int] = field(default_factory=set)        # order ids whose log changed
     threads: set[int] = field(default_factory=set)             # thread ids (unread, title...)
     messages: set[int] = field(default_factory=set)            # thread ids with message changes
+    # Campaign ids: the campaign itself or its requests changed (so its counts may have).
     campaigns: set[int] = field(default_factory=set)
-    requests: set[int] = field(default_factory=set)
+    requests: set[int] = field(default_factory=set)            # request ids, stored or deleted
     # Which messages, for models that update rows one by one: server message ids stored or
     # deleted, and local echo ids (``-MessageItem.id``) written, changed or removed.
     message_ids: set[int] = field(default_factory=set)
@@ -152,3 +155,38 @@ class MessageHit:
     sender_name: str
     snippet: str
     created_at: datetime
+
+
+# --- the shipping queue ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CampaignItem:
+    """A campaign as the campaign picker shows it. ``counts`` are computed from the requests in
+    the cache (the feed carries none): one per ``RequestState`` value, plus ``issue_open`` and
+    ``overdue``. ``status`` shows a cancellation still waiting in the outbox."""
+
+    id: int
+    name: str
+    kind: CampaignKind
+    product: str
+    status: CampaignStatus
+    stock: int | None
+    brand_name: str
+    counts: dict[str, int]
+    version: int
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRow:
+    """A shipping request as the queue shows it: the server's copy with the user's pending
+    actions predicted on top, ``overdue`` (Ready to Ship past its ship-by date, judged when the
+    row was read) and ``pending_actions`` (outbox entries on it not accepted yet)."""
+
+    request: ShippingRequestOut
+    overdue: bool = False
+    pending_actions: int = 0
+
+    @property
+    def id(self) -> int:
+        return self.request.id

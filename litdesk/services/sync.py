@@ -35,6 +35,11 @@ Decisions
 * **Who am I.** "Mine" and "unread" need the user's id: given to the constructor, kept in the
   cache file, or asked once (``/auth/me``) before the first flush. After the first catch-up
   of a cache, read markers are seeded from the server's unread counts (``GET /threads``).
+* **Shipping** (``shipping_action``, ``bulk_shipping``, ``bulk_message``, ``cancel_campaign``)
+  go through the outbox like everything else (``shipping_actions.py``). A bulk action or message
+  returns a token (its entry's Idempotency-Key); ``bulk_finished(token, BulkResult | None,
+  error)`` arrives on the UI thread once the server answered (items it refused are also told
+  through ``action_failed``) or refused the whole batch (``None`` and the reason).
 * **Downloads** run on the engine's ``Background`` pool, never on the loop (a 10 MB file must
   not hold up the feed) nor on the UI thread; downloaded files are kept and reused.
 """
@@ -46,17 +51,29 @@ import random
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar, cast
 
+from pydantic import ValidationError
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 
 from litdesk.domain.orders import Role
-from litdesk.domain.wire import AttachmentOut, ChangesPage, ThreadPage, TransitionIn, UserOut
+from litdesk.domain.wire import (
+    AttachmentOut,
+    BulkResult,
+    BulkShippingIn,
+    ChangesPage,
+    ShippingActionIn,
+    ThreadPage,
+    TransitionIn,
+    UserOut,
+)
 from litdesk.services import messages as msg
+from litdesk.services import shipping_actions
 from litdesk.services.background import Background
 from litdesk.services.cache import LocalCache
 from litdesk.services.errors import (
@@ -155,6 +172,15 @@ class _Call(Generic[T]):
         return cast(T, self._value)
 
 
+@dataclass(frozen=True)
+class _BulkDone:
+    """What ``bulk_finished`` carries, posted to the UI thread."""
+
+    token: str
+    result: BulkResult | None
+    error: str
+
+
 @dataclass
 class _Progress:
     pages: int = 0
@@ -183,6 +209,7 @@ class SyncEngine(QObject):
     signed_out = Signal()
     attachment_fetched = Signal(str, str)  # attachment id, path of the file on this machine
     attachment_failed = Signal(str, str)   # attachment id, the explanation
+    bulk_finished = Signal(str, object, str)  # token, BulkResult | None, the refusal or ""
 
     # What submit() reports goes through the UI thread's event queue like the loop's signals, so
     # receivers see every change in the order it was written to the cache.
@@ -242,10 +269,11 @@ class SyncEngine(QObject):
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.isRunning()
 
-    def submit(self, action: OutboxAction) -> None:
-        """Queue ``action``, show it at once, and have the loop send it. Its files are checked
-        and copied beside the cache first. A file that cannot go, or a refusal by the local
-        rules, queues nothing and is reported through ``action_failed``."""
+    def submit(self, action: OutboxAction, *, key: str | None = None) -> None:
+        """Queue ``action`` (under ``key`` if given), show it at once, and have the loop send
+        it. Its files are checked and copied beside the cache first. A file that cannot go, or
+        a refusal by the local rules, queues nothing and is reported through
+        ``action_failed`` (and ``bulk_finished`` for a bulk action or message)."""
         staged: tuple[str, ...] = ()
         try:
             if action.files:
@@ -253,11 +281,13 @@ class SyncEngine(QObject):
                                      self.max_attachment_bytes)
                 action = replace(action, files=staged)
             with self._write_lock:
-                changes = self.outbox.enqueue(action)
+                changes = self.outbox.enqueue(action, key=key)
                 if not changes.is_empty():
                     self._deliver.emit(changes)
         except ServiceError as error:
             remove_staged(staged, self.cache.outbox_files)
+            if key is not None and shipping_actions.reports_per_item(action.kind):
+                self._deliver.emit(_BulkDone(key, None, describe(error)))
             self._deliver.emit((describe(error), self._order_of(action)))
             return
         self._deliver.emit(self._status())
@@ -270,6 +300,30 @@ class SyncEngine(QObject):
             kind=ORDER_TRANSITION, method="POST", path=f"/orders/{order_id}/transitions",
             body=body.model_dump(mode="json", exclude_none=True), entity="order",
             entity_id=order_id))
+
+    # --- the shipping queue ---------------------------------------------------------------------
+
+    def shipping_action(self, request_id: int, body: ShippingActionIn) -> None:
+        """Take an action on one request (``body.version``: the version the user saw)."""
+        self.submit(shipping_actions.single_action(request_id, body))
+
+    def bulk_shipping(self, body: BulkShippingIn) -> str:
+        """One action on many requests, every item shown at once; the token of its
+        ``bulk_finished``."""
+        token = str(uuid.uuid4())
+        self.submit(shipping_actions.bulk_action(self.cache.connection(), body), key=token)
+        return token
+
+    def bulk_message(self, request_ids: Sequence[int], text: str) -> str:
+        """One text to the threads of the selected requests; the token of its
+        ``bulk_finished``."""
+        token = str(uuid.uuid4())
+        self.submit(shipping_actions.message_action(request_ids, text), key=token)
+        return token
+
+    def cancel_campaign(self, campaign_id: int, reason: str) -> None:
+        """Cancel the campaign: every request not yet sent shows Cancelled at once."""
+        self.submit(shipping_actions.cancel_action(campaign_id, reason))
 
     # --- messages -------------------------------------------------------------------------------
 
@@ -472,6 +526,20 @@ class SyncEngine(QObject):
             if not changes.is_empty():
                 self.changed.emit(changes)
         self._emit_status()
+        if shipping_actions.reports_per_item(action.kind):
+            self._report_bulk(entry, answer)
+
+    def _report_bulk(self, entry: OutboxEntry, answer: Mapping[str, Any]) -> None:
+        try:
+            result = BulkResult.model_validate(answer)
+        except ValidationError:
+            self._deliver.emit(_BulkDone(entry.key, None, "LitDesk cannot read the server's "
+                                         "answer; the queue shows what the server holds."))
+            return
+        self._deliver.emit(_BulkDone(entry.key, result, ""))
+        summary = shipping_actions.bulk_summary(entry.action.kind, entry.action.body, result)
+        if summary:
+            self._deliver.emit((summary, 0))
 
     def _upload(self, entry: OutboxEntry) -> dict[str, Any]:
         """Upload the entry's files; its body with their ids. Raises what cannot be decided
@@ -500,6 +568,8 @@ class SyncEngine(QObject):
             if not changes.is_empty():
                 self.changed.emit(changes)
         self._emit_status()  # first: when the refusal is shown, the count is already right
+        if shipping_actions.reports_per_item(entry.action.kind):
+            self._deliver.emit(_BulkDone(entry.key, None, message))
         if entry.action.kind != MARK_READ:
             self.action_failed.emit(message, self._order_of(entry.action))
 
@@ -587,5 +657,7 @@ class SyncEngine(QObject):
             self.changed.emit(item)
         elif isinstance(item, SyncStatus):
             self.status_changed.emit(item)
+        elif isinstance(item, _BulkDone):
+            self.bulk_finished.emit(item.token, item.result, item.error)
         elif isinstance(item, tuple):
             self.action_failed.emit(*item)

@@ -435,7 +435,7 @@ def test_a_new_file_has_schema_2_and_remembers_the_user(tmp_path: Path) -> None:
     LocalCache(path, user_id=ME).close()
     again = LocalCache(path)
     try:
-        assert again.schema_version() == SCHEMA_VERSION == 2
+        assert again.schema_version() == SCHEMA_VERSION
         assert again.user_id == ME
         assert again.files_dir == tmp_path / "cache.sqlite3.files"
     finally:
@@ -483,7 +483,7 @@ def test_a_schema_1_file_is_upgraded_in_place(tmp_path: Path,
 
     upgraded = LocalCache(path, user_id=deal.influencer.id)
     try:
-        assert upgraded.schema_version() == 2
+        assert upgraded.schema_version() == SCHEMA_VERSION
         assert upgraded.cursor() == first.cursor
         shown = upgraded.messages(thread_id)
         assert texts(shown) == ["Hello! Can we start next week?", "Sure, Monday works.",
