@@ -19,12 +19,13 @@ from pathlib import Path
 
 import platformdirs
 from PySide6.QtCore import QEventLoop, QObject, QSettings, QTimer, Signal
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QStackedWidget
 
 from litdesk.domain.orders import Role
 from litdesk.domain.wire import PayIn, RatingIn, SurveyIn, TransitionIn
 from litdesk.models.notifications import NotificationModel
 from litdesk.models.order_board import OrderBoardModel
+from litdesk.models.shipping_queue import ShippingQueueModel
 from litdesk.services import heap, pulse
 from litdesk.services.background import Background
 from litdesk.services.cache import LocalCache
@@ -50,7 +51,9 @@ from litdesk.views.message_panel import MessagePanel
 from litdesk.views.messages_area import MessagesArea
 from litdesk.views.notification_centre import NotificationCentre
 from litdesk.views.order_board import OrderBoardView
+from litdesk.views.scan_station import ScanStation
 from litdesk.views.settings_dialog import SettingsDialog, check_server_url
+from litdesk.views.shipping_queue import ShippingQueueView
 from litdesk.views.sign_in_dialog import SignInDialog
 from litdesk.views.tray import SETTINGS_KEY as DESKTOP_NOTIFICATIONS
 from litdesk.views.tray import NotificationTray
@@ -68,7 +71,7 @@ class Options:
     account: str | None = None
     data_dir: Path | None = None
     screenshot: Path | None = None
-    view: str = "orders"
+    view: str | None = None  # None: Orders, or Shipping for a brand's logistics staff
     size: tuple[int, int] | None = None
 
 
@@ -98,7 +101,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
                         help="keep the built-in database, the cache and settings here")
     parser.add_argument("--screenshot", type=Path, metavar="PATH",
                         help="wait for the first sync, save the window as a PNG and exit")
-    parser.add_argument("--view", choices=VIEWS, default="orders", help="the page to show first")
+    parser.add_argument("--view", choices=VIEWS, default=None,
+                        help="the page to show first (default: Orders; Shipping for brand staff)")
     parser.add_argument("--size", type=_size, metavar="WxH", help="window size, e.g. 1280x800")
     args = parser.parse_args(argv)
     if args.server and args.demo:
@@ -169,7 +173,19 @@ class Session:
     messages: MessagesArea       # every thread, the Messages view
     notes: NotificationModel
     centre: NotificationCentre
+    shipping: ShippingDesk | None = None  # brand staff only
     synced: bool = False  # the first sync has reached the head of the feed
+
+
+@dataclass(eq=False)
+class ShippingDesk:
+    """The Shipping view of a brand's logistics staff: the queue, and the scan-to-ship station
+    that takes its place while a parcel table is worked."""
+
+    model: ShippingQueueModel
+    queue: ShippingQueueView
+    station: ScanStation
+    page: QStackedWidget
 
 
 class LitDeskApp(QObject):
@@ -229,7 +245,7 @@ class LitDeskApp(QObject):
         view.survey_requested.connect(self._request_survey)
         if options.size:
             self.window.resize(*options.size)
-        self.window.show_view(options.view)
+        self.window.show_view(options.view or "orders")
 
     @property
     def sign_in_dialog(self) -> SignInDialog | None:
@@ -282,6 +298,10 @@ class LitDeskApp(QObject):
         session = Session(who, cache, engine, model, board, quick, messages, notes, centre)
         self.session = session
         self._wire_messages(session)
+        if role is Role.BRAND_STAFF:
+            self._wire_shipping(session)
+            if self.options.view is None:
+                self.window.show_view("shipping")
 
         engine.changed.connect(lambda changes: self._on_changed(session, changes))
         engine.status_changed.connect(lambda status: self._on_status(session, status))
@@ -333,10 +353,40 @@ class LitDeskApp(QObject):
         session.centre.request_requested.connect(self.reveal_request)
         self.window.add_session_tool(session.centre.make_button())
 
+    def _wire_shipping(self, session: Session) -> None:
+        engine, cache = session.engine, session.cache
+        model = ShippingQueueModel(cache)
+        queue = ShippingQueueView(model, cache, engine, background=self.background)
+        station = ScanStation(cache, engine)
+        page = QStackedWidget()
+        page.addWidget(queue)
+        page.addWidget(station)
+        desk = ShippingDesk(model, queue, station, page)
+        session.shipping = desk
+
+        def changed(changes: ChangeSet) -> None:
+            if session is self.session:
+                model.apply(changes)  # first: the views read the model's new state
+                queue.on_changed(changes)
+                station.on_changed(changes)
+
+        engine.changed.connect(changed)
+        engine.bulk_finished.connect(queue.on_bulk_finished)
+        engine.action_failed.connect(queue.on_action_failed)
+        engine.action_failed.connect(station.on_action_failed)
+        queue.station_requested.connect(lambda: page.setCurrentWidget(station))
+        station.close_requested.connect(lambda: page.setCurrentWidget(queue))
+        queue.request_activated.connect(self.reveal_request)
+        self.window.set_page("shipping", page)
+
     def _end_session(self) -> None:
         session, self.session = self.session, None
         if session is None:
             return
+        if session.shipping is not None:
+            session.engine.bulk_finished.disconnect()
+            self.window.set_page("shipping", None)
+            session.shipping.page.deleteLater()
         session.engine.stop()
         for signal in (session.engine.changed, session.engine.status_changed,
                        session.engine.action_failed, session.engine.signed_out,

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from litdesk.domain import tracking
 from litdesk.domain.orders import Action, OrderStatus, Role
 from litdesk.domain.shipping import CampaignKind, RequestState, ShippingAction
 from litdesk.domain.wire import (
@@ -142,8 +143,7 @@ CREATORS = ["Ava Brooks", "Liam Chen", "Noah Patel", "Emma Rossi", "Olivia Nguye
             "Nora Lindqvist", "Omar Farouk", "Ruby Adams", "Theo Novak"]
 CITIES = [("Lyon", "69002", "FR"), ("Austin", "78701", "US"), ("Leeds", "LS1 4AP", "GB"),
           ("Berlin", "10115", "DE"), ("Toronto", "M5V 2T6", "CA"), ("Madrid", "28004", "ES")]
-CARRIERS = [("UPS", "1Z999AA10123456784"), ("USPS", "9400111899223197428490"),
-            ("DHL", "JJD0099999999"), ("La Poste", "RR123456785FR")]
+CARRIERS = ["UPS", "USPS", "DHL", "La Poste"]
 
 
 @dataclass
@@ -483,11 +483,21 @@ class DemoBuilder:
             session.commit()
 
     def _tracking(self, rng: random.Random) -> tuple[str, str]:
-        carrier, number = CARRIERS[self.tracking_serial % len(CARRIERS)]
+        """A unique number in each carrier's format, with a correct check digit (the app
+        validates them: a demo full of "invalid" numbers would teach the wrong thing)."""
+        carrier = CARRIERS[self.tracking_serial % len(CARRIERS)]
         self.tracking_serial += 1
-        # Keep the examples' format while making each number unique.
-        suffix = f"{self.tracking_serial:04d}"
-        return carrier, number[: -len(suffix) - 1] + suffix + number[-1]
+        serial = self.tracking_serial
+        if carrier == "UPS":
+            data = f"999AA10{serial:08d}"
+            return carrier, f"1Z{data}{tracking.ups_mod10(data)}"
+        if carrier == "USPS":
+            data = f"9400111899223{serial:08d}"
+            return carrier, f"{data}{tracking.gs1_mod10(data)}"
+        if carrier == "DHL":
+            return carrier, f"JJD00{serial:08d}"  # piece labels carry no check digit
+        data = f"{serial:08d}"
+        return carrier, f"RR{data}{tracking.s10_mod11(data)}FR"
 
     def _backdate_request(self, session: Session, request: ShippingRequest, *,
                           overdue: bool) -> None:
