@@ -17,9 +17,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QProxyStyle,
-    QStyle,
-    QStyleOption,
     QTabBar,
     QTableView,
     QVBoxLayout,
@@ -35,6 +32,7 @@ from litdesk.models.order_board import (
     OrderIdRole,
 )
 from litdesk.views.status_badge import StatusBadgeDelegate, widest_badge
+from litdesk.views.tables import overlay_empty_state, set_up_row_table
 
 GROUP_LABELS: dict[str, str] = {
     NEEDS_ACTION: "Needs my action",
@@ -60,22 +58,7 @@ _COLUMN_SAMPLES = {
     Column.UPDATED: "00 Mmm 0000",
 }
 _CELL_PADDING = 24
-_TEXT_MARGIN = 7  # each side of a cell's text; Qt's 3 px glued "$9,004.49" to "2 Jan 2023"
 _ACTIVATE_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-
-
-class _RoomyCells(QProxyStyle):
-    """The platform's style with more room beside cell and header text. Qt's item views take
-    their text margin from PM_FocusFrameHMargin; a style sheet would do it too, but would stop
-    the table following the platform palette (dark mode)."""
-
-    def pixelMetric(self, metric: QStyle.PixelMetric, option: QStyleOption | None = None,
-                    widget: QWidget | None = None) -> int:
-        if metric == QStyle.PixelMetric.PM_FocusFrameHMargin:
-            return _TEXT_MARGIN - 1  # Qt adds one
-        if metric == QStyle.PixelMetric.PM_HeaderMargin:
-            return _TEXT_MARGIN
-        return super().pixelMetric(metric, option, widget)
 
 
 class OrderBoardView(QWidget):
@@ -273,54 +256,16 @@ class OrderBoardView(QWidget):
 
     def _set_up_table(self) -> None:
         table = self.table
-        self._style = _RoomyCells()  # kept: a widget does not own the style it is given
-        table.setStyle(self._style)
-        table.horizontalHeader().setStyle(self._style)
         table.setModel(self.model)
+        self._style = set_up_row_table(table, multi_select=False, widths=_COLUMN_SAMPLES.items(),
+                                       padding=_CELL_PADDING)
         table.setItemDelegateForColumn(Column.STATUS, self._delegate)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setAlternatingRowColors(True)
-        table.setShowGrid(False)
-        table.setWordWrap(False)
-        table.setCornerButtonEnabled(False)
-        table.setTabKeyNavigation(False)  # Tab leaves the table, as in every list
-        table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-
-        # Fixed row heights: Qt never measures 100,000 rows, and every row looks the same.
-        rows = table.verticalHeader()
-        rows.hide()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(table.fontMetrics().height() + 14)
-
         header = table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setSectionsMovable(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(Column.SPACE, QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(48)
-        metrics = table.fontMetrics()
-        for column, sample in _COLUMN_SAMPLES.items():
-            header.resizeSection(column, metrics.horizontalAdvance(sample) + _CELL_PADDING)
         header.resizeSection(Column.STATUS, widest_badge(table.font()) + 4)
         # The indicator first, so that enabling sorting re-sorts by what the model already has.
         header.setSortIndicator(self.model.sort_column(), self.model.sort_order())
         table.setSortingEnabled(True)
 
     def _set_up_empty_state(self) -> None:
-        title_font = self.empty_title.font()
-        title_font.setPointSizeF(title_font.pointSizeF() * 1.2)
-        title_font.setWeight(title_font.Weight.DemiBold)
-        self.empty_title.setFont(title_font)
-        self.empty_hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        overlay = QVBoxLayout(self.table.viewport())
-        overlay.addStretch(1)
-        for label in (self.empty_title, self.empty_hint):
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            label.setWordWrap(True)
-            label.setTextFormat(Qt.TextFormat.PlainText)
-            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-            overlay.addWidget(label)
-        overlay.addStretch(2)  # a little above the middle, where the eye expects it
+        overlay_empty_state(self.table, self.empty_title, self.empty_hint)

@@ -32,10 +32,8 @@ from typing import Protocol
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QPalette
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QSizePolicy,
     QStyledItemDelegate,
@@ -63,9 +61,9 @@ from litdesk.models.shipping_queue import (
 from litdesk.services.background import Background
 from litdesk.services.records import CampaignItem, ChangeSet, RequestRow
 from litdesk.views.banner import Banner
-from litdesk.views.order_board import _RoomyCells
 from litdesk.views.shipping_bar import ActionBar
 from litdesk.views.shipping_io import ExportFlow, FileDialogs, ImportFlow, QtFileDialogs
+from litdesk.views.tables import overlay_empty_state, set_up_row_table
 from litdesk.views.text_styles import as_muted
 
 TAB_LABELS: dict[str, str] = {
@@ -471,48 +469,14 @@ class ShippingQueueView(QWidget):
 
     def _set_up_table(self) -> None:
         table = self.table
-        self._style = _RoomyCells()  # kept: a widget does not own the style it is given
-        table.setStyle(self._style)
-        table.horizontalHeader().setStyle(self._style)
         table.setModel(self.model)
+        self._style = set_up_row_table(table, multi_select=True, widths=_COLUMN_SAMPLES.items(),
+                                       padding=30)
         table.setItemDelegateForColumn(Column.TRACKING, self._link_delegate)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setAlternatingRowColors(True)
-        table.setShowGrid(False)
-        table.setWordWrap(False)
-        table.setTabKeyNavigation(False)
-        table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        rows = table.verticalHeader()
-        rows.hide()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(table.fontMetrics().height() + 14)
         header = table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setSectionsMovable(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        header.setMinimumSectionSize(48)
-        metrics = table.fontMetrics()
-        for column, sample in _COLUMN_SAMPLES.items():
-            header.resizeSection(column, metrics.horizontalAdvance(sample) + 30)
         header.setSortIndicator(self.model.sort_column(), self.model.sort_order())
         table.setSortingEnabled(True)
 
     def _set_up_empty_state(self) -> None:
-        font = self.empty_title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        font.setWeight(font.Weight.DemiBold)
-        self.empty_title.setFont(font)
-        self.empty_hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        overlay = QVBoxLayout(self.table.viewport())
-        overlay.addStretch(1)
-        for label in (self.empty_title, self.empty_hint):
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            label.setWordWrap(True)
-            label.setTextFormat(Qt.TextFormat.PlainText)
-            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-            overlay.addWidget(label)
-        overlay.addStretch(2)
+        overlay_empty_state(self.table, self.empty_title, self.empty_hint)
