@@ -97,6 +97,7 @@ def board_variant(rows: list[OrderRow]) -> dict[str, Any]:
     from PySide6.QtWidgets import QApplication
 
     from litdesk.models.order_board import OrderBoardModel
+    from litdesk.services import heap
     from litdesk.views.order_board import OrderBoardView
 
     model = OrderBoardModel(Role.INFLUENCER)
@@ -116,7 +117,11 @@ def board_variant(rows: list[OrderRow]) -> dict[str, Any]:
         while model.is_searching():
             QApplication.processEvents()
 
-    return {"widget": view, "table": view.table, "load": lambda: model.set_rows(rows),
+    def load() -> None:
+        model.set_rows(rows)
+        heap.settle()  # as the app does once the rows are in (services/heap.py)
+
+    return {"widget": view, "table": view.table, "load": load,
             "search": search, "rest": rest, "sort": view.table.sortByColumn}
 
 
