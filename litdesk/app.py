@@ -368,12 +368,11 @@ class LitDeskApp(QObject):
             if session is self.session:
                 model.apply(changes)  # first: the views read the model's new state
                 queue.on_changed(changes)
-                station.on_changed(changes)
 
         engine.changed.connect(changed)
         engine.bulk_finished.connect(queue.on_bulk_finished)
-        engine.action_failed.connect(queue.on_action_failed)
-        engine.action_failed.connect(station.on_action_failed)
+        engine.request_refused.connect(queue.on_request_refused)
+        engine.request_refused.connect(station.on_request_refused)
         queue.station_requested.connect(lambda: page.setCurrentWidget(station))
         station.close_requested.connect(lambda: page.setCurrentWidget(queue))
         queue.request_activated.connect(self.reveal_request)
@@ -385,6 +384,7 @@ class LitDeskApp(QObject):
             return
         if session.shipping is not None:
             session.engine.bulk_finished.disconnect()
+            session.engine.request_refused.disconnect()
             self.window.set_page("shipping", None)
             session.shipping.page.deleteLater()
         session.engine.stop()

@@ -181,6 +181,15 @@ class _BulkDone:
     error: str
 
 
+@dataclass(frozen=True)
+class _Refusal:
+    """What ``action_failed`` (and, for one shipping request, ``request_refused``) carry,
+    posted to the UI thread."""
+
+    message: str
+    action: OutboxAction
+
+
 @dataclass
 class _Progress:
     pages: int = 0
@@ -206,6 +215,7 @@ class SyncEngine(QObject):
     changed = Signal(object)          # ChangeSet
     status_changed = Signal(object)   # SyncStatus
     action_failed = Signal(str, int)  # the explanation, the order id (0 for other objects)
+    request_refused = Signal(str, int)  # the explanation, the shipping request (after the above)
     signed_out = Signal()
     attachment_fetched = Signal(str, str)  # attachment id, path of the file on this machine
     attachment_failed = Signal(str, str)   # attachment id, the explanation
@@ -288,7 +298,7 @@ class SyncEngine(QObject):
             remove_staged(staged, self.cache.outbox_files)
             if key is not None and shipping_actions.reports_per_item(action.kind):
                 self._deliver.emit(_BulkDone(key, None, describe(error)))
-            self._deliver.emit((describe(error), self._order_of(action)))
+            self._deliver.emit(_Refusal(describe(error), action))
             return
         self._deliver.emit(self._status())
         self._submitted.set()
@@ -346,7 +356,7 @@ class SyncEngine(QObject):
             body={"text": text, "attachment_ids": []}, entity="thread", entity_id=thread_id,
             files=tuple(str(f) for f in files), attach_to="attachment_ids")
         if problem:
-            self._deliver.emit((problem, self._order_of(action)))
+            self._deliver.emit(_Refusal(problem, action))
             return
         self.submit(action)
 
@@ -417,6 +427,14 @@ class SyncEngine(QObject):
         else:
             text = describe(error)
         self.attachment_failed.emit(attachment_id, text)
+
+    def _explain(self, refusal: _Refusal) -> None:
+        """``action_failed`` for everyone, then ``request_refused`` when the action was about
+        one shipping request, so that the views that sent it can say which."""
+        action = refusal.action
+        self.action_failed.emit(refusal.message, self._order_of(action))
+        if action.entity == "request":
+            self.request_refused.emit(refusal.message, action.entity_id)
 
     def _order_of(self, action: OutboxAction) -> int:
         """The order an action is about, for ``action_failed`` (a thread's order, if any)."""
@@ -539,7 +557,7 @@ class SyncEngine(QObject):
         self._deliver.emit(_BulkDone(entry.key, result, ""))
         summary = shipping_actions.bulk_summary(entry.action.kind, entry.action.body, result)
         if summary:
-            self._deliver.emit((summary, 0))
+            self._deliver.emit(_Refusal(summary, entry.action))
 
     def _upload(self, entry: OutboxEntry) -> dict[str, Any]:
         """Upload the entry's files; its body with their ids. Raises what cannot be decided
@@ -571,7 +589,7 @@ class SyncEngine(QObject):
         if shipping_actions.reports_per_item(entry.action.kind):
             self._deliver.emit(_BulkDone(entry.key, None, message))
         if entry.action.kind != MARK_READ:
-            self.action_failed.emit(message, self._order_of(entry.action))
+            self._explain(_Refusal(message, entry.action))
 
     def _seed_read_markers(self) -> None:
         unread: dict[int, int] = {}
@@ -659,5 +677,5 @@ class SyncEngine(QObject):
             self.status_changed.emit(item)
         elif isinstance(item, _BulkDone):
             self.bulk_finished.emit(item.token, item.result, item.error)
-        elif isinstance(item, tuple):
-            self.action_failed.emit(*item)
+        elif isinstance(item, _Refusal):
+            self._explain(item)

@@ -14,9 +14,9 @@ Decisions
 * **An invalid tracking number asks again** for the same request (the person rescans the label);
   Escape drops the current request, so the next scan is a packing slip again.
 * **Shipping goes through the outbox** (``shipping_action`` with the request's ``version``): the
-  confirmation shows at once, as the cache does; a refusal that comes back later (the cache
-  rolls the request back, ``on_changed``; the reason follows in ``on_action_failed``) turns the
-  parcel's history line red and repeats the error beeps.
+  confirmation shows at once, as the cache does; a refusal that comes back later
+  (``SyncEngine.request_refused``, naming the request) turns the parcel's history line red and
+  repeats the error beeps.
 * **Duplicates** are checked against the cache (``tracking_owner``) and against what this
   station shipped since it opened (the cache may not show it yet).
 * **Sound** is ``QApplication.beep()`` — once for shipped, three times for a problem, so a
@@ -50,7 +50,7 @@ from PySide6.QtWidgets import (
 from litdesk.domain import tracking
 from litdesk.domain.shipping import IssueState, RequestState, ShippingAction
 from litdesk.domain.wire import ShippingActionIn, ShippingRequestOut
-from litdesk.services.records import ChangeSet, RequestRow
+from litdesk.services.records import RequestRow
 from litdesk.views.packing_slips import SLIP_PREFIX, parse_slip_code, slip_code
 from litdesk.views.text_styles import as_muted, as_title
 
@@ -155,7 +155,6 @@ class ScanStation(QWidget):
         self.current: ShippingRequestOut | None = None
         self.shipped_here: dict[int, QListWidgetItem] = {}
         self.refused_here: dict[int, QListWidgetItem] = {}
-        self._unexplained: list[int] = []
         self.numbers_here: dict[str, int] = {}
         self._beeps_left = 0
         self._beeper = QTimer(self)
@@ -243,22 +242,10 @@ class ScanStation(QWidget):
         if self.step is Step.TRACKING and self.current is not None:
             self._ship(self.current.id, "", "")
 
-    def on_changed(self, changes: ChangeSet) -> None:
-        """Slot for ``SyncEngine.changed``: a parcel shipped here that the server refused is
-        rolled back in the cache (no longer Sent, nothing pending); say so."""
-        for request_id in changes.requests & self.shipped_here.keys():
-            row = self.source.request(request_id)
-            if row is None or (row.request.state is not RequestState.SENT
-                               and not row.pending_actions):
-                self._refused(request_id, "")
-
-    def on_action_failed(self, message: str, object_id: int) -> None:
-        """Slot for ``SyncEngine.action_failed``. The engine names orders only (0 for a
-        request), so a reason with 0 goes to the parcel whose refusal was just seen."""
-        if object_id in self.shipped_here:
-            self._refused(object_id, message)
-        elif object_id == 0 and self._unexplained:
-            self._refused(self._unexplained.pop(), message)
+    def on_request_refused(self, message: str, request_id: int) -> None:
+        """Slot for ``SyncEngine.request_refused``: a parcel shipped here was refused (the cache
+        has rolled it back already)."""
+        self._refused(request_id, message)
 
     def _refused(self, request_id: int, message: str) -> None:
         item = self.shipped_here.pop(request_id, None) or self.refused_here.get(request_id)
@@ -270,10 +257,6 @@ class ScanStation(QWidget):
                 del self.numbers_here[number]
         code = slip_code(request_id)
         reason = message or self.tr("the server refused it")
-        if not message:
-            self._unexplained.append(request_id)
-        elif request_id in self._unexplained:
-            self._unexplained.remove(request_id)
         item.setText(self.tr("✗ {code} was NOT shipped: {reason}").format(code=code,
                                                                          reason=reason))
         item.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical))

@@ -431,9 +431,9 @@ class ActionBar(QFrame):
         text, kind = bulk_summary(action, result, error)
         self.host.banner.show_message(self.tr(text), kind)
 
-    def on_action_failed(self, message: str, object_id: int) -> None:
-        action = self._singles.pop(object_id, None)
+    def on_request_refused(self, message: str, request_id: int) -> None:
+        action = self._singles.pop(request_id, None)
         if action is None:
             return
         self.host.banner.show_message(self.tr("{code} was not {past}: {message}").format(
-            code=slip_code(object_id), past=self.tr(PAST[action]), message=message), "error")
+            code=slip_code(request_id), past=self.tr(PAST[action]), message=message), "error")

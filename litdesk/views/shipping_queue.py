@@ -6,7 +6,7 @@ act on the campaign.
 
 The view reads through ``QueueSource`` (the cache) and acts through ``QueueActions`` (the sync
 engine); the app connects the engine's signals to ``on_changed``, ``on_bulk_finished`` and
-``on_action_failed``. Dialogs live in ``shipping_dialogs.py``, export and import in
+``on_request_refused``. Dialogs live in ``shipping_dialogs.py``, export and import in
 ``shipping_io.py``, the action bar in ``shipping_bar.py``.
 
 Decisions
@@ -346,10 +346,10 @@ class ShippingQueueView(QWidget):
             return
         self.bar.on_bulk_finished(token, result, error)
 
-    def on_action_failed(self, message: str, object_id: int) -> None:
-        """Slot for ``SyncEngine.action_failed``: shown when it is about a request acted on
+    def on_request_refused(self, message: str, request_id: int) -> None:
+        """Slot for ``SyncEngine.request_refused``: shown when it is about a request acted on
         here."""
-        self.bar.on_action_failed(message, object_id)
+        self.bar.on_request_refused(message, request_id)
 
     def export_approved(self) -> None:
         if self.campaign is None:

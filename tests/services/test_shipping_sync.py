@@ -246,10 +246,14 @@ def test_a_stale_version_is_explained_and_rolled_back_to_the_server_state(
         action=ShippingAction.ACCEPT, version=request["version"]))
     assert client.state(request["id"]) is RequestState.READY_TO_SHIP
     assert client.row(request["id"]).pending_actions == 1
+    named: list[tuple[str, int]] = []
+    client.engine.request_refused.connect(lambda text, request_id: named.append(
+        (text, request_id)))
     with qtbot.waitSignal(client.engine.action_failed, timeout=WAIT_MS) as failed:
         client.engine.start()
     assert "Someone else changed this first" in failed.args[0]
-    assert failed.args[1] == 0
+    assert failed.args[1] == 0  # no order: the request is named by request_refused
+    qtbot.waitUntil(lambda: named == [(failed.args[0], request["id"])], timeout=WAIT_MS)
     row = client.row(request["id"])  # the 409's copy, without waiting for the feed
     assert row.request.state is RequestState.REFUSED
     assert row.pending_actions == 0
@@ -261,10 +265,11 @@ def test_a_local_rule_refusal_queues_nothing(
     (request,) = queue.add_requests(1)
     client = start(queue.clerk, base_url=sqlite_server.url)
     synced(qtbot, client, request["id"])
-    with qtbot.waitSignal(client.engine.action_failed, timeout=WAIT_MS) as failed:
+    with qtbot.waitSignal(client.engine.request_refused, timeout=WAIT_MS) as failed:
         client.engine.shipping_action(request["id"], ShippingActionIn(
             action=ShippingAction.SHIP))
     assert "Cannot mark shipped" in failed.args[0]
+    assert failed.args[1] == request["id"]
     assert client.engine.outbox.count() == 0
     assert client.state(request["id"]) is RequestState.PENDING
 

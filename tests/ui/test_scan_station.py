@@ -27,8 +27,7 @@ def make_station(qtbot: QtBot, shop: Shop) -> tuple[ScanStation, Beeper]:
     beeper = Beeper()
     station = ScanStation(shop.cache, shop.engine, beep=beeper)
     qtbot.addWidget(station)
-    shop.engine.changed.connect(station.on_changed)
-    shop.engine.action_failed.connect(station.on_action_failed)
+    shop.engine.request_refused.connect(station.on_request_refused)
     station.resize(820, 640)
     station.show()
     return station, beeper

@@ -49,7 +49,7 @@ def make_view(qtbot: QtBot, shop: Shop, files: Files | None = None) -> ShippingQ
 
     shop.engine.changed.connect(changed)
     shop.engine.bulk_finished.connect(view.on_bulk_finished)
-    shop.engine.action_failed.connect(view.on_action_failed)
+    shop.engine.request_refused.connect(view.on_request_refused)
     view.resize(1400, 640)
     view.show()
     assert view.select_campaign(shop.campaign_id)
@@ -139,6 +139,22 @@ def test_bulk_accept_reports_each_item(qtbot: QtBot, shop: Shop) -> None:
                                   "someone else.")
     assert view.banner.kind == "error"
     assert [shop.state(i) for i in ids] == ["ready_to_ship", "refused", "ready_to_ship"]
+
+
+def test_a_single_action_the_server_refuses_is_named_in_the_banner(qtbot: QtBot,
+                                                                    shop: Shop) -> None:
+    request_id = int(shop.new_request(creator=0)["id"])
+    shop.cached(qtbot, request_id, state=RequestState.PENDING)
+    view = make_view(qtbot, shop)
+    shop.engine.stop()  # a colleague refuses it first; this client has not seen it
+    shop.act(request_id, "refuse", reason="Not our audience")
+    select(view, "pending", request_id)
+    view.bar.accept_button.click()
+    shop.engine.start()
+    qtbot.waitUntil(lambda: view.banner.text().startswith(f"LDR-{request_id} was not "),
+                    timeout=WAIT_MS)
+    assert "Someone else changed this first" in view.banner.text()
+    assert shop.state(request_id) == "refused"
 
 
 def test_refuse_asks_a_reason_and_message_goes_to_each_creator(qtbot: QtBot,
